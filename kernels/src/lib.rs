@@ -1,2 +1,56 @@
-//! k-means kernels. See the crate README for the layout of the crate.
+//! # kernels: k-means, from the seed's naive loops to the machine's limits
+//!
+//! The library behind the `kmeans` binary and the benchmarks.
+//!
+//! * [`data`]: loading (memory-mapped parallel CSV, zero-copy `.npy`), the flat
+//!   [`data::Matrix`] and the seed's array-of-structs [`data::aos::Aos`].
+//! * [`layout`]: the [`layout::Layout`] trait every algorithm runs on, the canonical
+//!   distance [`layout::dist2`], and the flat layout.
+//! * [`kernel`]: assignment kernels of the flat layout (scalar reference, portable SIMD).
+//! * [`init`]: k-means++, greedy k-means++, random and explicit initial centers.
+//! * [`lloyd`]: Lloyd's algorithm with scikit-learn's stopping rule.
+//! * [`output`]: atomic CSV / `.npy` output.
+//! * [`exec`]: the deterministic parallel execution scheme.
+//! * [`probe`]: the machine's FMA peak and memory bandwidth.
+//!
+//! ## Guarantees
+//!
+//! * **Exact labels.** Every label is the argmin of [`layout::dist2`] (a left-to-right
+//!   f64 sum of squared differences), lowest index on ties, whatever the layout or
+//!   kernel. Both layouts therefore give the same clustering.
+//! * **Determinism.** Work is cut into fixed-size chunks whose partial results are
+//!   combined in chunk order, so output is bit-identical for every thread count.
+//! * **Memory-mapped input** is assumed not to change while it is read (as for every
+//!   mmap-based reader); the binary never writes its input.
+//!
+//! ## Example
+//!
+//! ```
+//! use kernels::{data::Matrix, exec::Exec, init::Init, kernel::KernelChoice};
+//! use kernels::layout::Flat;
+//! use kernels::lloyd::{absolute_tol, fit, Params};
+//!
+//! let m = Matrix::from_vec(4, 1, vec![0.0, 0.1, 10.0, 10.1]);
+//! let x = Flat::new(&m, KernelChoice::Auto);
+//! let exec = Exec::serial();
+//! let params = Params::default();
+//! let tol = absolute_tol(&x, &exec, params.tol);
+//! let f = fit(&x, &exec, 2, &Init::GreedyKMeansPlusPlus, 42, &params, tol);
+//! assert_eq!(f.labels[0], f.labels[1]);
+//! assert_ne!(f.labels[0], f.labels[2]);
+//! ```
+
+pub mod data;
+pub mod error;
+pub mod exec;
+pub mod init;
+pub mod kernel;
+pub mod layout;
+pub mod lloyd;
+pub mod output;
 pub mod probe;
+pub mod rng;
+pub mod signals;
+pub mod summary;
+
+pub use error::{Error, Result};

@@ -61,7 +61,9 @@ pub fn fma_peak_gflops(threads: usize) -> f64 {
     run(); // warm up clocks
     let secs: Vec<f64> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..threads).map(|_| s.spawn(run)).collect();
-        hs.into_iter().map(|h| h.join().unwrap_or(f64::NAN)).collect()
+        hs.into_iter()
+            .map(|h| h.join().unwrap_or(f64::NAN))
+            .collect()
     });
     let slowest = secs.iter().cloned().fold(0.0, f64::max);
     let flops = 2.0 * (FMA_CHAINS * f64_lanes()) as f64 * iters as f64 * threads as f64;

@@ -1,0 +1,88 @@
+//! The seed's original layout: one heap-allocated struct per point, each owning its
+//! ID string and its feature vector, and its straightforward loops. Kept as the
+//! "before" of the study; deliberately not optimised.
+
+use super::{Dataset, Source};
+use crate::layout::{dist2, Centers, Layout, Partial};
+use std::ops::Range;
+
+/// One point as the seed stored it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataPoint {
+    pub id: String,
+    pub features: Vec<f64>,
+}
+
+/// The seed's `Vec<DataPoint>`.
+pub struct Aos {
+    pub points: Vec<DataPoint>,
+    d: usize,
+}
+
+impl Aos {
+    /// Builds the seed's structure from a loaded data set (the parser is shared, so
+    /// the comparison isolates the layout and its loops).
+    pub fn from_dataset(ds: &Dataset) -> Self {
+        let d = ds.d();
+        let points = (0..ds.n())
+            .map(|i| DataPoint {
+                id: match &ds.source {
+                    Source::Csv(rows) => String::from_utf8_lossy(rows.id_bytes(i)).into_owned(),
+                    Source::Npy => i.to_string(),
+                },
+                features: ds.matrix.row(i).to_vec(),
+            })
+            .collect();
+        Aos { points, d }
+    }
+
+    pub fn from_points(points: Vec<DataPoint>) -> Self {
+        let d = points.first().map_or(0, |p| p.features.len());
+        Aos { points, d }
+    }
+}
+
+impl Layout for Aos {
+    fn n(&self) -> usize {
+        self.points.len()
+    }
+    fn d(&self) -> usize {
+        self.d
+    }
+    #[inline]
+    fn row(&self, i: usize) -> &[f64] {
+        &self.points[i].features
+    }
+    /// The seed's loop: for each point, for each center, the squared distance; keep
+    /// the nearest.
+    fn assign(
+        &self,
+        rows: Range<usize>,
+        centers: &Centers,
+        labels: &mut [u32],
+        part: &mut Partial,
+        accumulate: bool,
+    ) {
+        for (p, label) in self.points[rows].iter().zip(labels.iter_mut()) {
+            let mut best = 0usize;
+            let mut best_d = f64::INFINITY;
+            for j in 0..centers.k() {
+                let dd = dist2(&p.features, centers.row(j));
+                if dd < best_d {
+                    best_d = dd;
+                    best = j;
+                }
+            }
+            if *label != best as u32 {
+                part.changed += 1;
+                *label = best as u32;
+            }
+            if accumulate {
+                part.add(best, &p.features);
+            }
+        }
+    }
+    fn name(&self) -> &'static str {
+        "aos"
+    }
+}

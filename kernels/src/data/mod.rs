@@ -1,0 +1,206 @@
+//! Input: the flat row-major matrix, where its rows came from, and the two layouts.
+//!
+//! * [`csv`]: memory-mapped, parallel CSV parsing straight into the flat matrix.
+//! * [`npy`]: `.npy` (2-D, f64 or f32, C order), zero-copy for aligned f64.
+//! * [`centers`]: the `--init-centers` reader.
+//! * [`aos`]: the seed's `Vec<DataPoint>` layout.
+
+pub mod aos;
+pub mod centers;
+pub mod csv;
+pub mod npy;
+
+use crate::error::{Error, Result};
+use crate::exec::Exec;
+use memmap2::Mmap;
+use std::path::{Path, PathBuf};
+
+/// Storage of the `n × d` matrix: owned, or borrowed straight from a mapped `.npy`.
+enum Storage {
+    Owned(Vec<f64>),
+    /// f64 data inside a read-only mapping, at `offset` bytes, suitably aligned.
+    Mapped {
+        map: Mmap,
+        offset: usize,
+        len: usize,
+    },
+}
+
+/// A dense row-major `n × d` matrix of finite f64 values.
+pub struct Matrix {
+    n: usize,
+    d: usize,
+    storage: Storage,
+}
+
+impl Matrix {
+    /// Wraps an owned buffer. Panics if `values.len() != n * d` (a programming error).
+    pub fn from_vec(n: usize, d: usize, values: Vec<f64>) -> Self {
+        assert_eq!(
+            values.len(),
+            n * d,
+            "matrix shape does not match its buffer"
+        );
+        Matrix {
+            n,
+            d,
+            storage: Storage::Owned(values),
+        }
+    }
+
+    pub(crate) fn from_mapped(n: usize, d: usize, map: Mmap, offset: usize) -> Self {
+        Matrix {
+            n,
+            d,
+            storage: Storage::Mapped {
+                map,
+                offset,
+                len: n * d,
+            },
+        }
+    }
+
+    pub fn n(&self) -> usize {
+        self.n
+    }
+    pub fn d(&self) -> usize {
+        self.d
+    }
+
+    /// All values, row after row.
+    pub fn as_slice(&self) -> &[f64] {
+        match &self.storage {
+            Storage::Owned(v) => v,
+            Storage::Mapped { map, offset, len } => {
+                bytemuck::cast_slice(&map[*offset..*offset + len * 8])
+            }
+        }
+    }
+
+    /// Row `i` (`d` values).
+    #[inline]
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.as_slice()[i * self.d..(i + 1) * self.d]
+    }
+
+    /// True when the values are read in place from a mapped file (no copy was made).
+    pub fn is_zero_copy(&self) -> bool {
+        matches!(self.storage, Storage::Mapped { .. })
+    }
+}
+
+/// Where each row's text lives in the input file, so output can echo the ID and
+/// feature fields byte for byte instead of re-formatting them.
+pub struct CsvRows {
+    pub(crate) map: Mmap,
+    /// The header line without BOM and line ending.
+    pub(crate) header: std::ops::Range<usize>,
+    /// Byte offset of each row's first byte.
+    pub(crate) starts: Vec<u64>,
+    /// Length of each row without its line ending.
+    pub(crate) lens: Vec<u32>,
+}
+
+impl CsvRows {
+    /// The header line, as in the file (without BOM and line ending).
+    pub fn header(&self) -> &[u8] {
+        &self.map[self.header.clone()]
+    }
+    /// Row `i`'s text, without line ending.
+    pub fn row_bytes(&self, i: usize) -> &[u8] {
+        let s = self.starts[i] as usize;
+        &self.map[s..s + self.lens[i] as usize]
+    }
+    /// Byte range of rows `rows` in the file (for releasing pages once used).
+    pub(crate) fn byte_span(&self, rows: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        if rows.is_empty() {
+            return 0..0;
+        }
+        let s = self.starts[rows.start] as usize;
+        let last = rows.end - 1;
+        s..self.starts[last] as usize + self.lens[last] as usize
+    }
+    /// Drops the pages of `range` from this process's resident set. They are read
+    /// again from the page cache if touched later.
+    pub(crate) fn release(&self, range: std::ops::Range<usize>) {
+        release_pages(&self.map, range);
+    }
+    /// The ID field of row `i` (unquoted as written in the file).
+    pub fn id_bytes(&self, i: usize) -> &[u8] {
+        let row = self.row_bytes(i);
+        csv::split_id(row).0
+    }
+}
+
+/// Tells the kernel this process no longer needs the mapped pages in `range`
+/// (rounded inward to whole pages). Best effort: errors are ignored, they only cost
+/// memory.
+pub(crate) fn release_pages(map: &Mmap, range: std::ops::Range<usize>) {
+    const PAGE: usize = 4096;
+    let start = range.start.div_ceil(PAGE) * PAGE;
+    let end = (range.end / PAGE) * PAGE;
+    if end > start && end <= map.len() {
+        // SAFETY: the mapping is a read-only, file-backed mapping (memmap2 `Mmap`).
+        // MADV_DONTNEED on such pages only unmaps them from this process; any later
+        // access faults them back in from the page cache/file with identical contents,
+        // so no reference into the map can observe different bytes (the crate's
+        // general caveat, that nobody truncates or rewrites the input file while it is
+        // mapped, applies to every mapped read here).
+        unsafe {
+            let _ =
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start);
+        }
+    }
+}
+
+/// Where the rows came from: text rows to echo, or only numbers (then IDs are row
+/// numbers and features are formatted with shortest round-trip).
+pub enum Source {
+    Csv(CsvRows),
+    Npy,
+}
+
+/// A loaded input file.
+pub struct Dataset {
+    pub path: PathBuf,
+    pub matrix: Matrix,
+    pub source: Source,
+}
+
+impl Dataset {
+    pub fn n(&self) -> usize {
+        self.matrix.n()
+    }
+    pub fn d(&self) -> usize {
+        self.matrix.d()
+    }
+}
+
+/// Loads a CSV or `.npy` file (chosen by the `.npy` magic bytes, not the extension).
+/// CSV is parsed on `exec`'s threads; the result never depends on their number.
+pub fn load(path: &Path, exec: &Exec) -> Result<Dataset> {
+    let map = map_file(path)?;
+    if map.starts_with(npy::MAGIC) {
+        npy::load_npy(path, map)
+    } else {
+        csv::load_csv(path, map, exec)
+    }
+}
+
+/// Opens and maps a regular file read-only, with errors a user can act on.
+pub(crate) fn map_file(path: &Path) -> Result<Mmap> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::format(path, "is a directory, expected a file"));
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    if meta.len() == 0 {
+        return Err(Error::format(path, "file is empty"));
+    }
+    // SAFETY: the file is mapped read-only. Like every memory-mapped reader, this
+    // assumes no other process truncates or rewrites the file while it is mapped
+    // (documented in the crate docs); this binary never writes its input.
+    let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Ok(map)
+}

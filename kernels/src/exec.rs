@@ -1,0 +1,143 @@
+//! The parallel execution context: a Rayon pool of a fixed size, or plain serial loops.
+//!
+//! Determinism rule of the whole crate: work is cut into chunks whose size depends
+//! only on the problem (never on the thread count), each chunk writes its own slot,
+//! and slots are combined afterwards in chunk order. Threads only change *who*
+//! computes a chunk, so results are bit-identical for every thread count.
+
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+
+/// A fixed-size worker pool, or serial execution when one thread is asked for.
+pub struct Exec {
+    pool: Option<rayon::ThreadPool>,
+    threads: usize,
+}
+
+impl Exec {
+    /// `threads = 0` means one per available core; 1 runs everything on the calling
+    /// thread without a pool.
+    pub fn new(threads: usize) -> Result<Self> {
+        let threads = if threads == 0 {
+            available_cores()
+        } else {
+            threads
+        };
+        if threads == 1 {
+            return Ok(Exec {
+                pool: None,
+                threads: 1,
+            });
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("kmeans-worker-{i}"))
+            .build()
+            .map_err(|e| Error::Invalid(format!("cannot start {threads} threads: {e}")))?;
+        Ok(Exec {
+            pool: Some(pool),
+            threads,
+        })
+    }
+
+    /// A serial context.
+    pub fn serial() -> Self {
+        Exec {
+            pool: None,
+            threads: 1,
+        }
+    }
+
+    /// Number of threads that run work.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Calls `f(i, &mut items[i])` for every item, in parallel when this context has
+    /// a pool. Each call must touch only its own item (and shared read-only state).
+    pub fn for_each<T: Send>(&self, items: &mut [T], f: impl Fn(usize, &mut T) + Sync) {
+        match &self.pool {
+            Some(pool) if items.len() > 1 => pool.install(|| {
+                items
+                    .par_iter_mut()
+                    .with_max_len(1)
+                    .enumerate()
+                    .for_each(|(i, t)| f(i, t))
+            }),
+            _ => items.iter_mut().enumerate().for_each(|(i, t)| f(i, t)),
+        }
+    }
+
+    /// Cuts `data` into consecutive pieces of `chunk` items (the last may be
+    /// shorter) and calls `f(i, piece_i, &mut parts[i])` for each, in parallel when
+    /// this context has a pool. `parts` must have one slot per piece.
+    pub fn for_each_chunk<T: Send, P: Send>(
+        &self,
+        data: &mut [T],
+        chunk: usize,
+        parts: &mut [P],
+        f: impl Fn(usize, &mut [T], &mut P) + Sync,
+    ) {
+        assert_eq!(data.len().div_ceil(chunk), parts.len());
+        match &self.pool {
+            Some(pool) if parts.len() > 1 => pool.install(|| {
+                data.par_chunks_mut(chunk)
+                    .zip(parts.par_iter_mut())
+                    .with_max_len(1)
+                    .enumerate()
+                    .for_each(|(i, (x, p))| f(i, x, p))
+            }),
+            _ => data
+                .chunks_mut(chunk)
+                .zip(parts.iter_mut())
+                .enumerate()
+                .for_each(|(i, (x, p))| f(i, x, p)),
+        }
+    }
+
+    /// Like [`Exec::for_each`], over pairs of items from two slices of equal length.
+    pub fn for_each_zip<A: Send, B: Send>(
+        &self,
+        a: &mut [A],
+        b: &mut [B],
+        f: impl Fn(usize, &mut A, &mut B) + Sync,
+    ) {
+        assert_eq!(a.len(), b.len());
+        match &self.pool {
+            Some(pool) if a.len() > 1 => pool.install(|| {
+                a.par_iter_mut()
+                    .zip(b.par_iter_mut())
+                    .with_max_len(1)
+                    .enumerate()
+                    .for_each(|(i, (x, y))| f(i, x, y))
+            }),
+            _ => a
+                .iter_mut()
+                .zip(b.iter_mut())
+                .enumerate()
+                .for_each(|(i, (x, y))| f(i, x, y)),
+        }
+    }
+}
+
+/// Cores this process may run on.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// Distance evaluations (n × k × d) below which a second thread costs more than it
+/// saves: a pool start plus per-iteration wake-ups are tens of microseconds.
+pub const WORK_PER_THREAD: usize = 1 << 20;
+
+/// The thread count for `requested` (0 = auto) on a problem of `n × d` with up to
+/// `k` clusters: auto uses one thread per [`WORK_PER_THREAD`] units of work per
+/// iteration, at most one per core, so small problems never pay for threads.
+pub fn auto_threads(requested: usize, n: usize, d: usize, k: usize) -> usize {
+    if requested != 0 {
+        return requested;
+    }
+    let work = n.saturating_mul(d).saturating_mul(k.max(1));
+    (work / WORK_PER_THREAD).clamp(1, available_cores())
+}

@@ -1,0 +1,240 @@
+//! The abstraction Lloyd, seeding and the metrics are written against: a set of `n`
+//! points of dimension `d` with a chunk-level assignment step. Two implementations:
+//! [`Flat`] (one contiguous row-major buffer, fast kernels) and
+//! [`crate::data::aos::Aos`] (the seed's `Vec<DataPoint>` and naive loops).
+//!
+//! Every layout must return *exactly* the canonical labels: the index of the center
+//! with the smallest [`dist2`] (ties to the lowest index). Fast kernels may compute
+//! distances another way but must re-check near-ties with [`dist2`] (see
+//! [`crate::kernel`]). Accumulation into [`Partial`] adds points in row order, so sums
+//! are bit-identical across layouts and kernels.
+
+use crate::data::Matrix;
+use crate::kernel::{self, KernelChoice};
+use std::ops::Range;
+
+/// The canonical squared Euclidean distance: a left-to-right sum of squared
+/// differences in f64, no FMA. Every label in this crate is the argmin of this
+/// function (lowest index on ties), whatever kernel found it.
+#[inline]
+pub fn dist2(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (x, y) in a.iter().zip(b) {
+        let t = x - y;
+        s += t * t;
+    }
+    s
+}
+
+/// The current centers, plus whatever derived copies kernels need (norms, padded or
+/// transposed blocks), refreshed once per iteration by [`Centers::set`].
+pub struct Centers {
+    k: usize,
+    d: usize,
+    values: Vec<f64>,
+    pub(crate) prepared: kernel::Prepared,
+}
+
+impl Centers {
+    pub fn new(k: usize, d: usize) -> Self {
+        Centers {
+            k,
+            d,
+            values: vec![0.0; k * d],
+            prepared: kernel::Prepared::default(),
+        }
+    }
+    pub fn k(&self) -> usize {
+        self.k
+    }
+    pub fn d(&self) -> usize {
+        self.d
+    }
+    /// All centers, row after row (`k × d`).
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+    #[inline]
+    pub fn row(&self, j: usize) -> &[f64] {
+        &self.values[j * self.d..(j + 1) * self.d]
+    }
+    /// Replaces the centers and refreshes the derived copies (no allocation once
+    /// the buffers have their size).
+    pub fn set(&mut self, values: &[f64]) {
+        self.values.copy_from_slice(values);
+        self.prepared.prepare(&self.values, self.k, self.d);
+    }
+}
+
+/// Per-chunk accumulators of one assignment pass.
+#[derive(Clone, Debug)]
+pub struct Partial {
+    /// Per-cluster sums of the assigned points, `k × d`.
+    pub sums: Vec<f64>,
+    /// Per-cluster point counts (as f64, the weight total, like scikit-learn).
+    pub counts: Vec<f64>,
+    /// Points whose label changed in this pass.
+    pub changed: usize,
+}
+
+impl Partial {
+    pub fn new(k: usize, d: usize) -> Self {
+        Partial {
+            sums: vec![0.0; k * d],
+            counts: vec![0.0; k],
+            changed: 0,
+        }
+    }
+    pub fn clear(&mut self) {
+        self.sums.fill(0.0);
+        self.counts.fill(0.0);
+        self.changed = 0;
+    }
+    /// Adds point `x` to cluster `j`.
+    #[inline]
+    pub fn add(&mut self, j: usize, x: &[f64]) {
+        let d = x.len();
+        for (s, v) in self.sums[j * d..(j + 1) * d].iter_mut().zip(x) {
+            *s += v;
+        }
+        self.counts[j] += 1.0;
+    }
+    /// `self += other`, elementwise.
+    pub fn merge(&mut self, other: &Partial) {
+        for (a, b) in self.sums.iter_mut().zip(&other.sums) {
+            *a += b;
+        }
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.changed += other.changed;
+    }
+}
+
+/// A set of points the algorithms can run on.
+pub trait Layout: Sync {
+    /// Number of points.
+    fn n(&self) -> usize;
+    /// Dimension.
+    fn d(&self) -> usize;
+    /// Point `i`.
+    fn row(&self, i: usize) -> &[f64];
+    /// Assigns rows `rows` to their nearest center (writing `labels`, which holds the
+    /// previous labels on entry) and, when `accumulate`, adds each point to `part`.
+    fn assign(
+        &self,
+        rows: Range<usize>,
+        centers: &Centers,
+        labels: &mut [u32],
+        part: &mut Partial,
+        accumulate: bool,
+    );
+    /// `closest[i] = min(closest[i], dist2(row(i), c))` for `rows`, or plain
+    /// assignment when `init`; returns the sum of the new values in row order.
+    fn update_closest(
+        &self,
+        rows: Range<usize>,
+        c: &[f64],
+        closest: &mut [f64],
+        init: bool,
+    ) -> f64 {
+        let mut s = 0.0;
+        for (i, v) in rows.zip(closest.iter_mut()) {
+            let dd = dist2(self.row(i), c);
+            if init || dd < *v {
+                *v = dd;
+            }
+            s += *v;
+        }
+        s
+    }
+    /// `Σ min(closest[i], dist2(row(i), c))` over `rows`, in row order.
+    fn potential_with(&self, rows: Range<usize>, c: &[f64], closest: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for (i, v) in rows.zip(closest) {
+            s += dist2(self.row(i), c).min(*v);
+        }
+        s
+    }
+    /// Short name for reports (`aos`, `flat`).
+    fn name(&self) -> &'static str;
+}
+
+impl<T: Layout + ?Sized> Layout for &T {
+    fn n(&self) -> usize {
+        (**self).n()
+    }
+    fn d(&self) -> usize {
+        (**self).d()
+    }
+    #[inline]
+    fn row(&self, i: usize) -> &[f64] {
+        (**self).row(i)
+    }
+    fn assign(
+        &self,
+        rows: Range<usize>,
+        centers: &Centers,
+        labels: &mut [u32],
+        part: &mut Partial,
+        accumulate: bool,
+    ) {
+        (**self).assign(rows, centers, labels, part, accumulate)
+    }
+    fn update_closest(
+        &self,
+        rows: Range<usize>,
+        c: &[f64],
+        closest: &mut [f64],
+        init: bool,
+    ) -> f64 {
+        (**self).update_closest(rows, c, closest, init)
+    }
+    fn potential_with(&self, rows: Range<usize>, c: &[f64], closest: &[f64]) -> f64 {
+        (**self).potential_with(rows, c, closest)
+    }
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+}
+
+/// The flat layout: a borrowed contiguous row-major matrix, with the kernel chosen
+/// by [`KernelChoice`].
+pub struct Flat<'a> {
+    m: &'a Matrix,
+    kernel: KernelChoice,
+}
+
+impl<'a> Flat<'a> {
+    pub fn new(m: &'a Matrix, kernel: KernelChoice) -> Self {
+        Flat { m, kernel }
+    }
+}
+
+impl Layout for Flat<'_> {
+    fn n(&self) -> usize {
+        self.m.n()
+    }
+    fn d(&self) -> usize {
+        self.m.d()
+    }
+    #[inline]
+    fn row(&self, i: usize) -> &[f64] {
+        self.m.row(i)
+    }
+    fn assign(
+        &self,
+        rows: Range<usize>,
+        centers: &Centers,
+        labels: &mut [u32],
+        part: &mut Partial,
+        accumulate: bool,
+    ) {
+        let d = self.m.d();
+        let x = &self.m.as_slice()[rows.start * d..rows.end * d];
+        kernel::assign_block(self.kernel, x, d, centers, labels, part, accumulate);
+    }
+    fn name(&self) -> &'static str {
+        "flat"
+    }
+}

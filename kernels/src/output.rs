@@ -1,0 +1,260 @@
+//! Output: the labels of every fitted k, written atomically.
+//!
+//! * CSV (default): `ID,feature_1..feature_d,cluster_<k>…` as in the seed. For CSV
+//!   input, the header and each row's ID and feature fields are copied byte for byte
+//!   from the input (line endings normalised to `\n`); for `.npy` input IDs are row
+//!   numbers and features are written with shortest round-trip formatting. With
+//!   `labels_only`, only the ID and cluster columns.
+//! * `.npy`: the labels alone, an `n × K` little-endian int32 array in C order, one
+//!   column per k (the ID is the row number).
+//!
+//! Rows are formatted in parallel into per-block buffers (reused) and written in
+//! order, so the bytes never depend on the thread count and memory stays bounded.
+//! The file is written to a temporary file in the destination folder and renamed
+//! over the destination only when complete: an error or an interrupt never leaves a
+//! partial file. (There is no fsync: like pandas or NumPy, a power loss right after
+//! the rename may lose the file's contents; an fsync costs ~10 ms per run here.)
+
+use crate::data::{Dataset, Source};
+use crate::error::{Error, Result};
+use crate::exec::Exec;
+use crate::layout::Layout;
+use std::io::Write;
+use std::path::Path;
+
+/// Rows per formatting task.
+const BLOCK_ROWS: usize = 512;
+/// Tasks per write wave per thread, at least 4 (bounds the buffers alive at once).
+const WAVE_BLOCKS_PER_THREAD: usize = 2;
+
+/// Labels of all fitted k, `n` rows × `cols` columns, stored in the narrowest
+/// unsigned integer that holds `k_max − 1`.
+pub struct LabelMatrix {
+    n: usize,
+    cols: usize,
+    width: usize,
+    data: Vec<u8>,
+}
+
+impl LabelMatrix {
+    pub fn new(n: usize, cols: usize, k_max: usize) -> Self {
+        let width = if k_max <= 1 << 8 {
+            1
+        } else if k_max <= 1 << 16 {
+            2
+        } else {
+            4
+        };
+        LabelMatrix {
+            n,
+            cols,
+            width,
+            data: vec![0; n * cols * width],
+        }
+    }
+    pub fn n(&self) -> usize {
+        self.n
+    }
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+    /// Stores column `c`.
+    pub fn set_column(&mut self, c: usize, labels: &[u32]) {
+        let (w, cols) = (self.width, self.cols);
+        for (i, &l) in labels.iter().enumerate() {
+            let at = (i * cols + c) * w;
+            self.data[at..at + w].copy_from_slice(&l.to_le_bytes()[..w]);
+        }
+    }
+    #[inline]
+    pub fn get(&self, i: usize, c: usize) -> u32 {
+        let at = (i * self.cols + c) * self.width;
+        let mut b = [0u8; 4];
+        b[..self.width].copy_from_slice(&self.data[at..at + self.width]);
+        u32::from_le_bytes(b)
+    }
+}
+
+/// Output file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    #[default]
+    Csv,
+    Npy,
+}
+
+impl std::str::FromStr for OutputFormat {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "csv" => Ok(OutputFormat::Csv),
+            "npy" => Ok(OutputFormat::Npy),
+            _ => Err(format!("unknown output format '{s}' (expected csv or npy)")),
+        }
+    }
+}
+
+/// What to write.
+pub struct OutputSpec<'a> {
+    pub format: OutputFormat,
+    pub labels_only: bool,
+    /// The k of each label column.
+    pub ks: &'a [usize],
+}
+
+/// Writes the output atomically to `path`.
+pub fn write_output(
+    path: &Path,
+    ds: &Dataset,
+    points: &dyn Layout,
+    labels: &LabelMatrix,
+    spec: &OutputSpec,
+    exec: &Exec,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::format(path, "the output folder does not exist"));
+    }
+    let io = |e: std::io::Error| Error::io(path, e);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kmeans-out-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    crate::signals::register_temp(tmp.path());
+    let result = (|| -> Result<()> {
+        let file = tmp.as_file_mut();
+        match spec.format {
+            OutputFormat::Csv => write_csv(file, ds, points, labels, spec, exec).map_err(io)?,
+            OutputFormat::Npy => write_npy(file, labels).map_err(io)?,
+        }
+        file.flush().map_err(io)
+    })();
+    crate::signals::unregister_temp();
+    result?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+fn write_npy(out: &mut std::fs::File, labels: &LabelMatrix) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, out);
+    w.write_all(&crate::data::npy::header_bytes(
+        "<i4",
+        &[labels.n(), labels.cols()],
+    ))?;
+    for i in 0..labels.n() {
+        for c in 0..labels.cols() {
+            w.write_all(&(labels.get(i, c) as i32).to_le_bytes())?;
+        }
+    }
+    w.flush()
+}
+
+/// The header line (without newline).
+fn header(ds: &Dataset, d: usize, spec: &OutputSpec) -> Vec<u8> {
+    let mut h = Vec::new();
+    match &ds.source {
+        Source::Csv(rows) if !spec.labels_only => h.extend_from_slice(rows.header()),
+        Source::Csv(rows) => {
+            let hdr = rows.header();
+            let (_, first) = crate::data::csv::split_id(hdr);
+            let end = first.map_or(hdr.len(), |f| f - 1);
+            h.extend_from_slice(&hdr[..end]);
+        }
+        Source::Npy => {
+            h.extend_from_slice(b"ID");
+            if !spec.labels_only {
+                for j in 1..=d {
+                    h.extend_from_slice(format!(",feature_{j}").as_bytes());
+                }
+            }
+        }
+    }
+    for k in spec.ks {
+        h.extend_from_slice(format!(",cluster_{k}").as_bytes());
+    }
+    h
+}
+
+fn format_rows(
+    buf: &mut Vec<u8>,
+    rows: std::ops::Range<usize>,
+    ds: &Dataset,
+    points: &dyn Layout,
+    labels: &LabelMatrix,
+    labels_only: bool,
+) {
+    buf.clear();
+    let mut ib = itoa::Buffer::new();
+    let mut rb = ryu::Buffer::new();
+    for i in rows {
+        match &ds.source {
+            Source::Csv(src) => {
+                let row = src.row_bytes(i);
+                if labels_only {
+                    let (_, first) = crate::data::csv::split_id(row);
+                    buf.extend_from_slice(&row[..first.map_or(row.len(), |f| f - 1)]);
+                } else {
+                    buf.extend_from_slice(row);
+                }
+            }
+            Source::Npy => {
+                buf.extend_from_slice(ib.format(i).as_bytes());
+                if !labels_only {
+                    for v in points.row(i) {
+                        buf.push(b',');
+                        buf.extend_from_slice(rb.format_finite(*v).as_bytes());
+                    }
+                }
+            }
+        }
+        for c in 0..labels.cols() {
+            buf.push(b',');
+            buf.extend_from_slice(ib.format(labels.get(i, c)).as_bytes());
+        }
+        buf.push(b'\n');
+    }
+}
+
+fn write_csv(
+    out: &mut std::fs::File,
+    ds: &Dataset,
+    points: &dyn Layout,
+    labels: &LabelMatrix,
+    spec: &OutputSpec,
+    exec: &Exec,
+) -> std::io::Result<()> {
+    let mut h = header(ds, points.d(), spec);
+    h.push(b'\n');
+    out.write_all(&h)?;
+    let n = labels.n();
+    let wave = (WAVE_BLOCKS_PER_THREAD * exec.threads()).max(4);
+    let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); wave];
+    let mut start = 0;
+    while start < n {
+        let end = (start + wave * BLOCK_ROWS).min(n);
+        let m = (end - start).div_ceil(BLOCK_ROWS);
+        exec.for_each(&mut bufs[..m], |b, buf| {
+            let s = start + b * BLOCK_ROWS;
+            format_rows(
+                buf,
+                s..(s + BLOCK_ROWS).min(end),
+                ds,
+                points,
+                labels,
+                spec.labels_only,
+            );
+        });
+        for buf in &bufs[..m] {
+            out.write_all(buf)?;
+        }
+        if let Source::Csv(src) = &ds.source {
+            src.release(src.byte_span(start..end));
+        }
+        start = end;
+    }
+    Ok(())
+}

@@ -1,0 +1,35 @@
+//! Ctrl-C / SIGTERM handling: the temporary output file being written (if any) is
+//! removed before the process exits with status 130, so an interrupted run leaves
+//! nothing behind.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+static TEMP: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Installs the handler (once; later calls do nothing).
+pub fn install() {
+    let _ = ctrlc::set_handler(|| {
+        if let Ok(mut t) = TEMP.lock() {
+            if let Some(p) = t.take() {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        eprintln!("kmeans: interrupted");
+        std::process::exit(130);
+    });
+}
+
+/// Remembers the temporary file to delete on interrupt.
+pub(crate) fn register_temp(p: &Path) {
+    if let Ok(mut t) = TEMP.lock() {
+        *t = Some(p.to_path_buf());
+    }
+}
+
+/// Forgets it (renamed or removed by its owner).
+pub(crate) fn unregister_temp() {
+    if let Ok(mut t) = TEMP.lock() {
+        *t = None;
+    }
+}
