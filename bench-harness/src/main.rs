@@ -1,1 +1,489 @@
-fn main() {}
+//! `bench-harness`: generate data, run the k-means contest as subprocesses, probe the
+//! machine, summarise. See the crate README for the commands and the measurement method.
+
+use anyhow::{bail, Context, Result};
+use bench_harness::contestants::{self, Contestant, Tools};
+use bench_harness::gen::{self, Shape, Spec};
+use bench_harness::grid::{self, GridConfig, SEED_BASE};
+use bench_harness::{machine, measure, paths, results, summary, venv};
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "bench-harness",
+    version,
+    about = "The k-means contest: data, subprocess grid, machine probe, summary"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a data set (`<stem>.csv` + `<stem>_labels.npy`), reusing an existing one.
+    Gen(GenArgs),
+    /// Run the grid of contestants and print the summary table.
+    Run(RunArgs),
+    /// Probe the machine and write machine.json.
+    Probe(ProbeArgs),
+    /// Thread sweep of the Rust contestants (rows appended to threads.csv).
+    Threads(ThreadsArgs),
+    /// Print the summary table of an existing results folder.
+    Summary(SummaryArgs),
+    /// Test contestant: writes the ground-truth labels as its answer.
+    #[command(hide = true)]
+    Oracle(OracleArgs),
+}
+
+#[derive(Args)]
+struct GenArgs {
+    #[arg(long)]
+    n: usize,
+    #[arg(long)]
+    d: usize,
+    #[arg(long)]
+    k: usize,
+    #[arg(long, default_value_t = SEED_BASE)]
+    seed: u64,
+    #[arg(long, value_enum, default_value_t = Shape::Blobs)]
+    shape: Shape,
+    /// Output folder [default: data/ under the project].
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Results folder [default: perf-reports/<machine-id>/ under the project].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Machine id [default: from the CPU model and core count, e.g. amd-epyc-2c].
+    #[arg(long)]
+    machine_id: Option<String>,
+    /// Folder of generated data sets [default: data/ under the project].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Move the existing results file aside (`.old`) and start over.
+    #[arg(long)]
+    fresh: bool,
+    /// Per-run timeout in seconds [default: the preset's].
+    #[arg(long)]
+    timeout: Option<f64>,
+    /// Base seed: repeat r uses data and contestant seed base + r - 1.
+    #[arg(long, default_value_t = SEED_BASE)]
+    seed: u64,
+    /// Repeats per cell [default: the preset's].
+    #[arg(long)]
+    repeats: Option<u32>,
+    /// Comma-separated contestants (`all` = every built-in).
+    #[arg(long, value_delimiter = ',')]
+    contestants: Option<Vec<String>>,
+    /// Do not run `cargo build --release -p kernels` first (use the binary as it is).
+    #[arg(long, hide = true)]
+    no_build: bool,
+    /// Extra contestant NAME=CMD (CMD split on whitespace; gets the standard flags).
+    #[arg(long = "contestant-cmd", hide = true)]
+    contestant_cmd: Vec<String>,
+    /// Keep contestants' output CSVs in <out>/cache.
+    #[arg(long, hide = true)]
+    keep_outputs: bool,
+    /// When machine.json is missing, write it without the FMA/bandwidth probes.
+    #[arg(long, hide = true)]
+    quick_probe: bool,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// smoke (seconds), quick (a few minutes), seed (the seed study's full grid).
+    #[arg(long, default_value = "quick")]
+    preset: String,
+    /// Row counts, comma-separated [default: the preset's].
+    #[arg(long, value_delimiter = ',')]
+    sizes: Option<Vec<usize>>,
+    /// Feature counts, comma-separated [default: the preset's].
+    #[arg(long, value_delimiter = ',')]
+    dims: Option<Vec<usize>>,
+    /// k_max values (each run sweeps k = 1..k_max), comma-separated [default: the preset's].
+    #[arg(long, value_delimiter = ',')]
+    kmax: Option<Vec<usize>>,
+    /// Python venv for the baselines [default: .venv under the project].
+    #[arg(long)]
+    venv: Option<PathBuf>,
+    /// Give every contestant these initial centers (CSV, k rows × d columns): fits that k only.
+    #[arg(long)]
+    init_centers: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args)]
+struct ProbeArgs {
+    /// Folder for machine.json [default: perf-reports/<machine-id>/].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    machine_id: Option<String>,
+    /// Python venv to ask for package versions and threadpoolctl info [default: .venv].
+    #[arg(long)]
+    venv: Option<PathBuf>,
+    /// Skip the FMA and bandwidth measurements.
+    #[arg(long)]
+    quick: bool,
+}
+
+#[derive(Args)]
+struct ThreadsArgs {
+    /// Row counts, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1000,8000,64000")]
+    sizes: Vec<usize>,
+    /// Feature counts, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "8")]
+    d: Vec<usize>,
+    /// k_max values, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "8")]
+    kmax: Vec<usize>,
+    /// Thread counts [default: 1..cores, then cores+1 and 2×cores (oversubscribed)].
+    #[arg(long, value_delimiter = ',')]
+    threads: Option<Vec<usize>>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args)]
+struct SummaryArgs {
+    /// Results folder [default: perf-reports/<machine-id>/].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    machine_id: Option<String>,
+    /// Which results file.
+    #[arg(long, default_value = "runs.csv")]
+    file: String,
+}
+
+#[derive(Args)]
+struct OracleArgs {
+    #[arg(long)]
+    input: PathBuf,
+    #[arg(long)]
+    output: PathBuf,
+    #[arg(long)]
+    k_max: usize,
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long)]
+    init_centers: Option<PathBuf>,
+    /// Sleep this long first (a slow contestant).
+    #[arg(long, default_value_t = 0)]
+    sleep_ms: u64,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Gen(a) => cmd_gen(a),
+        Command::Run(a) => cmd_run(a),
+        Command::Probe(a) => cmd_probe(a),
+        Command::Threads(a) => cmd_threads(a),
+        Command::Summary(a) => cmd_summary(a),
+        Command::Oracle(a) => cmd_oracle(a),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("bench-harness: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn cmd_gen(a: GenArgs) -> Result<i32> {
+    let root = paths::project_root();
+    let dir = a.out.unwrap_or_else(|| paths::default_data_dir(&root));
+    let spec = Spec {
+        n: a.n,
+        d: a.d,
+        k: a.k,
+        seed: a.seed,
+        shape: a.shape,
+    };
+    let (ds, made) = gen::ensure(&spec, &dir)?;
+    println!("{}", ds.csv.display());
+    println!("{}", ds.labels.display());
+    if !made {
+        eprintln!("(cached: the files already existed)");
+    }
+    Ok(0)
+}
+
+fn machine_id(given: &Option<String>) -> String {
+    given.clone().unwrap_or_else(machine::machine_id)
+}
+
+fn out_dir(root: &Path, out: &Option<PathBuf>, id: &str) -> PathBuf {
+    out.clone()
+        .unwrap_or_else(|| paths::default_machine_dir(root, id))
+}
+
+fn cmd_probe(a: ProbeArgs) -> Result<i32> {
+    let root = paths::project_root();
+    let id = machine_id(&a.machine_id);
+    let dir = out_dir(&root, &a.out, &id);
+    let venv_dir = a.venv.unwrap_or_else(|| root.join(".venv"));
+    let python = venv_dir.join("bin").join("python");
+    let version = bench_harness::harness_version(&root);
+    let value = machine::probe(&machine::ProbeOptions {
+        machine_id: &id,
+        python: python.is_file().then_some(python.as_path()),
+        kernel_probes: !a.quick,
+        harness_version: &version,
+    });
+    let path = dir.join("machine.json");
+    machine::write_json(&path, &value)?;
+    println!("{}", path.display());
+    Ok(0)
+}
+
+/// Runs `bench-harness probe` in a child process (the triad probe allocates ~800 MB,
+/// which must not inflate the harness's own RSS and thus its children's ru_maxrss).
+fn probe_if_missing(dir: &Path, id: &str, venv: Option<&Path>, quick: bool) -> Result<()> {
+    if dir.join("machine.json").is_file() {
+        return Ok(());
+    }
+    let exe = std::env::current_exe().context("locating the bench-harness executable")?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("probe")
+        .arg("--out")
+        .arg(dir)
+        .arg("--machine-id")
+        .arg(id);
+    if let Some(v) = venv {
+        cmd.arg("--venv").arg(v);
+    }
+    if quick {
+        cmd.arg("--quick");
+    }
+    let status = cmd
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("running the machine probe")?;
+    if !status.success() {
+        bail!("the machine probe failed ({status})");
+    }
+    Ok(())
+}
+
+struct Prepared {
+    root: PathBuf,
+    id: String,
+    dir: PathBuf,
+    contestants: Vec<Contestant>,
+    tools: Tools,
+    version: String,
+}
+
+fn prepare(
+    common: &Common,
+    venv_arg: Option<&Path>,
+    default_contestants: Option<&[String]>,
+) -> Result<Prepared> {
+    let root = paths::project_root();
+    let id = machine_id(&common.machine_id);
+    let dir = out_dir(&root, &common.out, &id);
+    let names = common.contestants.as_deref().or(default_contestants);
+    let contestants = contestants::select(names, &common.contestant_cmd)?;
+    let mut tools = Tools {
+        baselines: root.join("baselines"),
+        ..Tools::default()
+    };
+    if contestants.iter().any(Contestant::needs_kmeans) {
+        tools.kmeans = if common.no_build {
+            paths::kmeans_binary(&root)
+        } else {
+            paths::build_kernels(&root)?
+        };
+    }
+    let venv_dir = venv_arg
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| root.join(".venv"));
+    let mut venv_ready = None;
+    if contestants.iter().any(Contestant::needs_python) {
+        let v = venv::ensure(&root, &venv_dir)?;
+        tools.python = v.python.clone();
+        venv_ready = Some(v.dir);
+    } else if venv_dir.join("bin").join("python").is_file() {
+        venv_ready = Some(venv_dir);
+    }
+    probe_if_missing(&dir, &id, venv_ready.as_deref(), common.quick_probe)?;
+    let version = bench_harness::harness_version(&root);
+    Ok(Prepared {
+        root,
+        id,
+        dir,
+        contestants,
+        tools,
+        version,
+    })
+}
+
+fn data_dir(p: &Prepared, common: &Common) -> PathBuf {
+    common
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| paths::default_data_dir(&p.root))
+}
+
+fn cmd_run(a: RunArgs) -> Result<i32> {
+    let preset = grid::preset(&a.preset)?;
+    let c = &a.common;
+    let p = prepare(c, a.venv.as_deref(), None)?;
+    let sizes = a.sizes.clone().unwrap_or(preset.sizes);
+    let dims = a.dims.clone().unwrap_or(preset.dims);
+    let mut kmax = a.kmax.clone().unwrap_or(preset.kmax);
+    let mut dims = dims;
+    let init_centers = match &a.init_centers {
+        Some(path) => {
+            let (k, d) = grid::centers_shape(path)?;
+            kmax = vec![k];
+            dims = vec![d];
+            Some(
+                std::fs::canonicalize(path)
+                    .with_context(|| format!("resolving {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    let cfg = GridConfig {
+        out_dir: p.dir.clone(),
+        results_name: "runs.csv".to_string(),
+        data_dir: data_dir(&p, c),
+        cells: grid::cells(
+            &sizes,
+            &dims,
+            &kmax,
+            c.repeats.unwrap_or(preset.repeats),
+            c.seed,
+        ),
+        contestants: p.contestants.clone(),
+        thread_counts: None,
+        shape: Shape::Blobs,
+        timeout: Duration::from_secs_f64(c.timeout.unwrap_or(preset.timeout_s).max(0.001)),
+        fresh: c.fresh,
+        tools: p.tools.clone(),
+        machine_id: p.id.clone(),
+        harness_version: p.version.clone(),
+        init_centers,
+        keep_outputs: c.keep_outputs,
+        order_seed: c.seed,
+    };
+    finish(&p, cfg, false)
+}
+
+fn cmd_threads(a: ThreadsArgs) -> Result<i32> {
+    let c = &a.common;
+    let default = vec!["rust-aos-rayon".to_string(), "rust-flat".to_string()];
+    let p = prepare(c, None, Some(&default))?;
+    let cores = machine::cores();
+    let threads = a.threads.clone().unwrap_or_else(|| {
+        let mut t: Vec<usize> = (1..=cores).collect();
+        t.extend([cores + 1, 2 * cores]);
+        t.dedup();
+        t
+    });
+    let cfg = GridConfig {
+        out_dir: p.dir.clone(),
+        results_name: "threads.csv".to_string(),
+        data_dir: data_dir(&p, c),
+        cells: grid::cells(&a.sizes, &a.d, &a.kmax, c.repeats.unwrap_or(1), c.seed),
+        contestants: p.contestants.clone(),
+        thread_counts: Some(threads),
+        shape: Shape::Blobs,
+        timeout: Duration::from_secs_f64(c.timeout.unwrap_or(600.0).max(0.001)),
+        fresh: c.fresh,
+        tools: p.tools.clone(),
+        machine_id: p.id.clone(),
+        harness_version: p.version.clone(),
+        init_centers: None,
+        keep_outputs: c.keep_outputs,
+        order_seed: c.seed,
+    };
+    finish(&p, cfg, true)
+}
+
+fn finish(p: &Prepared, cfg: GridConfig, sweep: bool) -> Result<i32> {
+    measure::install_interrupt_handler()?;
+    let outcome = grid::execute(&cfg)?;
+    let rows = results::read_rows(&outcome.results_path)?;
+    let order: Vec<String> = p.contestants.iter().map(|c| c.name.clone()).collect();
+    if sweep {
+        println!("{}", summary::render_threads(&rows, Some(&outcome.planned)));
+    } else {
+        println!(
+            "{}",
+            summary::render(&summary::lines(&rows, Some(&outcome.planned), &order))
+        );
+    }
+    for (name, msg) in &outcome.unavailable {
+        println!("skipped {name}: not installed ({msg})");
+    }
+    eprintln!(
+        "{} new rows in {} ({} already there); machine: {}",
+        outcome.written,
+        outcome.results_path.display(),
+        outcome.skipped,
+        p.dir.join("machine.json").display()
+    );
+    if outcome.interrupted {
+        eprintln!("interrupted: only complete rows were written; rerun the same command to resume");
+        return Ok(130);
+    }
+    Ok(0)
+}
+
+fn cmd_summary(a: SummaryArgs) -> Result<i32> {
+    let root = paths::project_root();
+    let id = machine_id(&a.machine_id);
+    let dir = out_dir(&root, &a.out, &id);
+    let path = dir.join(&a.file);
+    if !path.is_file() {
+        bail!("{} does not exist", path.display());
+    }
+    let rows = results::read_rows(&path)?;
+    if a.file.starts_with("threads") {
+        println!("{}", summary::render_threads(&rows, None));
+    } else {
+        let order: Vec<String> = contestants::BUILTIN.iter().map(|s| s.to_string()).collect();
+        println!("{}", summary::render(&summary::lines(&rows, None, &order)));
+    }
+    Ok(0)
+}
+
+/// Writes the ground truth (`<input stem>_labels.npy`) as the `cluster_<k>` column.
+fn cmd_oracle(a: OracleArgs) -> Result<i32> {
+    std::thread::sleep(Duration::from_millis(a.sleep_ms));
+    let stem = a
+        .input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let labels_path = a.input.with_file_name(format!("{stem}_labels.npy"));
+    let labels = bench_harness::npy::read_i64(&labels_path)?;
+    let _ = (a.seed, a.init_centers);
+    let text = std::fs::read_to_string(&a.input)
+        .with_context(|| format!("reading {}", a.input.display()))?;
+    let mut out = String::with_capacity(text.len() + labels.len() * 4);
+    let mut lines = text.lines();
+    let header = lines.next().context("empty input")?;
+    out.push_str(header);
+    out.push_str(&format!(",cluster_{}\n", a.k_max));
+    for (line, l) in lines.zip(&labels) {
+        out.push_str(line);
+        out.push_str(&format!(",{l}\n"));
+    }
+    let tmp = a.output.with_extension("oracle.tmp");
+    std::fs::write(&tmp, out).and_then(|_| std::fs::rename(&tmp, &a.output))?;
+    Ok(0)
+}

@@ -1,0 +1,369 @@
+//! The data-set generator: the seed's Gaussian blobs (`n_clusters = k`, equal sizes,
+//! centers at least 3.0 apart drawn by rejection in a box, `cluster_std` 0.5, rows
+//! shuffled) plus harder demo shapes. Output: `<stem>.csv` (`ID,feature_1..feature_d`)
+//! and `<stem>_labels.npy` (i64 ground truth), both written atomically and cached.
+//!
+//! Rows are produced one at a time, so generating 256k × 32 takes a few MB of memory.
+
+use crate::npy;
+use crate::rng::Random;
+use anyhow::{bail, Context, Result};
+use std::fmt;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// Minimum distance between two blob centers (the seed's `cluster_separation`).
+pub const MIN_SEPARATION: f64 = 3.0;
+/// Standard deviation of every blob (the seed's `cluster_std`).
+pub const CLUSTER_STD: f64 = 0.5;
+/// Half-width of the box the centers are drawn from (scikit-learn's `center_box`).
+pub const CENTER_BOX: f64 = 10.0;
+/// Fraction of rows that are outliers in the `outliers` shape.
+pub const OUTLIER_FRACTION: f64 = 0.05;
+
+/// Shape of a generated data set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Shape {
+    /// The seed's isotropic Gaussian blobs (the benchmark grid uses only these).
+    Blobs,
+    /// Uniform in the center box; labels are the Voronoi cells of k random centers.
+    Uniform,
+    /// Blobs sheared and stretched by one random linear map.
+    Anisotropic,
+    /// Blobs whose sizes fall off as 1/(i+1).
+    Unequal,
+    /// k concentric rings in the first two features (noise in the others).
+    Rings,
+    /// k interleaved half moons in the first two features.
+    Moons,
+    /// Blobs plus 5 % uniform outliers in a box three times wider (label -1).
+    Outliers,
+}
+
+impl Shape {
+    /// Lower-case name used in file names and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Blobs => "blobs",
+            Shape::Uniform => "uniform",
+            Shape::Anisotropic => "anisotropic",
+            Shape::Unequal => "unequal",
+            Shape::Rings => "rings",
+            Shape::Moons => "moons",
+            Shape::Outliers => "outliers",
+        }
+    }
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Shape {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        <Shape as clap::ValueEnum>::from_str(s, true).map_err(|e| anyhow::anyhow!(e))
+    }
+}
+
+/// Everything that determines a data set's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Spec {
+    pub n: usize,
+    pub d: usize,
+    pub k: usize,
+    pub seed: u64,
+    pub shape: Shape,
+}
+
+impl Spec {
+    /// File stem, e.g. `blobs_n1000_d2_k8_s20260609`.
+    pub fn stem(&self) -> String {
+        format!(
+            "{}_n{}_d{}_k{}_s{}",
+            self.shape, self.n, self.d, self.k, self.seed
+        )
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.n == 0 || self.d == 0 || self.k == 0 {
+            bail!(
+                "n, d and k must all be at least 1 (got n={}, d={}, k={})",
+                self.n,
+                self.d,
+                self.k
+            );
+        }
+        if self.k > self.n {
+            bail!("k ({}) is larger than n ({})", self.k, self.n);
+        }
+        Ok(())
+    }
+}
+
+/// Paths of a generated data set.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    pub csv: PathBuf,
+    pub labels: PathBuf,
+}
+
+impl Dataset {
+    /// The files of `spec` inside `dir` (whether or not they exist yet).
+    pub fn locate(spec: &Spec, dir: &Path) -> Self {
+        let stem = spec.stem();
+        Self {
+            csv: dir.join(format!("{stem}.csv")),
+            labels: dir.join(format!("{stem}_labels.npy")),
+        }
+    }
+}
+
+/// Returns the data set of `spec` in `dir`, generating it unless both files exist.
+/// Returns whether it was generated (`true`) or reused.
+pub fn ensure(spec: &Spec, dir: &Path) -> Result<(Dataset, bool)> {
+    spec.validate()?;
+    let ds = Dataset::locate(spec, dir);
+    if ds.csv.is_file() && ds.labels.is_file() {
+        return Ok((ds, false));
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let labels = write_atomically(&ds.csv, |w| generate(spec, w))?;
+    write_atomically(&ds.labels, |w| Ok(npy::write_i64(w, &labels)?))?;
+    Ok((ds, true))
+}
+
+/// Writes through `body` into a temporary file beside `path`, then renames it into place.
+fn write_atomically<T>(
+    path: &Path,
+    body: impl FnOnce(&mut BufWriter<std::fs::File>) -> Result<T>,
+) -> Result<T> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let tmp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
+    let result = (|| -> Result<T> {
+        let file = std::fs::File::create(&tmp)?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        let out = body(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(out)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("writing {}", path.display()))
+}
+
+/// Draws `k` centers in `[-box, box]^d`, each at least [`MIN_SEPARATION`] from the others,
+/// by rejection; when the box is too crowded it restarts with a 25 % larger box.
+pub fn draw_centers(rng: &mut Random, k: usize, d: usize) -> Vec<Vec<f64>> {
+    let mut half = CENTER_BOX;
+    loop {
+        let mut centers: Vec<Vec<f64>> = Vec::with_capacity(k);
+        let mut attempts = 0usize;
+        while centers.len() < k && attempts < 2000 * k.max(1) {
+            attempts += 1;
+            let c: Vec<f64> = (0..d).map(|_| rng.uniform_in(-half, half)).collect();
+            let far = centers.iter().all(|o| {
+                let d2: f64 = o.iter().zip(&c).map(|(a, b)| (a - b) * (a - b)).sum();
+                d2 >= MIN_SEPARATION * MIN_SEPARATION
+            });
+            if far {
+                centers.push(c);
+            }
+        }
+        if centers.len() == k {
+            return centers;
+        }
+        half *= 1.25;
+    }
+}
+
+/// Cluster sizes: equal (remainder to the first clusters), or 1/(i+1)-weighted for
+/// [`Shape::Unequal`], every cluster getting at least one row.
+fn cluster_sizes(n: usize, k: usize, unequal: bool) -> Vec<usize> {
+    if !unequal {
+        return (0..k).map(|i| n / k + usize::from(i < n % k)).collect();
+    }
+    let w: Vec<f64> = (0..k).map(|i| 1.0 / (i as f64 + 1.0)).collect();
+    let total: f64 = w.iter().sum();
+    let spare = n - k;
+    let exact: Vec<f64> = w.iter().map(|x| x / total * spare as f64).collect();
+    let mut sizes: Vec<usize> = exact.iter().map(|x| 1 + x.floor() as usize).collect();
+    let mut left = n - sizes.iter().sum::<usize>();
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&a, &b| {
+        let fa = exact[a] - exact[a].floor();
+        let fb = exact[b] - exact[b].floor();
+        fb.total_cmp(&fa).then(a.cmp(&b))
+    });
+    for &i in order.iter().cycle() {
+        if left == 0 {
+            break;
+        }
+        sizes[i] += 1;
+        left -= 1;
+    }
+    sizes
+}
+
+/// Generates the CSV of `spec` into `w` and returns the ground-truth labels (row order).
+pub fn generate<W: Write>(spec: &Spec, w: &mut W) -> Result<Vec<i64>> {
+    spec.validate()?;
+    let Spec {
+        n,
+        d,
+        k,
+        seed,
+        shape,
+    } = *spec;
+    let mut rng = Random::new(seed);
+    let centers = draw_centers(&mut rng, k, d);
+
+    let n_out = if shape == Shape::Outliers {
+        ((n as f64) * OUTLIER_FRACTION) as usize
+    } else {
+        0
+    };
+    let n_out = n_out.min(n - k);
+    let sizes = cluster_sizes(n - n_out, k, shape == Shape::Unequal);
+    let mut labels: Vec<i64> = Vec::with_capacity(n);
+    for (i, &s) in sizes.iter().enumerate() {
+        labels.extend(std::iter::repeat_n(i as i64, s));
+    }
+    labels.extend(std::iter::repeat_n(-1, n_out));
+    rng.shuffle(&mut labels);
+
+    // One random linear map for the anisotropic shape: a stretch per axis plus a shear.
+    let transform: Option<Vec<f64>> = (shape == Shape::Anisotropic).then(|| {
+        let scale = 0.6 / (d as f64).sqrt();
+        let mut t = vec![0.0; d * d];
+        for i in 0..d {
+            for j in 0..d {
+                t[i * d + j] = scale * rng.normal();
+            }
+            t[i * d + i] += rng.uniform_in(0.3, 1.5);
+        }
+        t
+    });
+
+    // Header.
+    let mut line = String::with_capacity(32 + 24 * d);
+    line.push_str("ID");
+    for j in 1..=d {
+        line.push_str(&format!(",feature_{j}"));
+    }
+    line.push('\n');
+    w.write_all(line.as_bytes())?;
+
+    let mut x = vec![0.0; d];
+    let mut tmp = vec![0.0; d];
+    let mut fbuf = ryu::Buffer::new();
+    for row in 0..n {
+        let label = labels[row];
+        match shape {
+            Shape::Blobs | Shape::Unequal | Shape::Anisotropic | Shape::Outliers => {
+                if label < 0 {
+                    for v in x.iter_mut() {
+                        *v = rng.uniform_in(-3.0 * CENTER_BOX, 3.0 * CENTER_BOX);
+                    }
+                } else {
+                    let c = &centers[label as usize];
+                    for (v, cj) in x.iter_mut().zip(c) {
+                        *v = cj + CLUSTER_STD * rng.normal();
+                    }
+                }
+                if let Some(t) = &transform {
+                    for (i, out) in tmp.iter_mut().enumerate() {
+                        *out = t[i * d..(i + 1) * d]
+                            .iter()
+                            .zip(&x)
+                            .map(|(a, b)| a * b)
+                            .sum();
+                    }
+                    x.copy_from_slice(&tmp);
+                }
+            }
+            Shape::Uniform => {
+                // The ground truth of uniform data is the Voronoi cell of each point.
+                for v in x.iter_mut() {
+                    *v = rng.uniform_in(-CENTER_BOX, CENTER_BOX);
+                }
+                labels[row] = nearest(&centers, &x) as i64;
+            }
+            Shape::Rings => {
+                let radius = 1.0 + 1.5 * label as f64;
+                let theta = rng.uniform_in(0.0, std::f64::consts::TAU);
+                let noise = 0.1;
+                if d == 1 {
+                    let sign = if rng.uniform() < 0.5 { -1.0 } else { 1.0 };
+                    x[0] = sign * radius + noise * rng.normal();
+                } else {
+                    x[0] = radius * libm::cos(theta) + noise * rng.normal();
+                    x[1] = radius * libm::sin(theta) + noise * rng.normal();
+                    for v in x.iter_mut().skip(2) {
+                        *v = noise * rng.normal();
+                    }
+                }
+            }
+            Shape::Moons => {
+                let l = label as usize;
+                let t = rng.uniform_in(0.0, std::f64::consts::PI);
+                let shift = 3.0 * (l / 2) as f64;
+                let (px, py) = if l % 2 == 0 {
+                    (libm::cos(t) + shift, libm::sin(t))
+                } else {
+                    (1.0 - libm::cos(t) + shift, 0.5 - libm::sin(t))
+                };
+                let noise = 0.1;
+                x[0] = px + noise * rng.normal();
+                if d > 1 {
+                    x[1] = py + noise * rng.normal();
+                }
+                for v in x.iter_mut().skip(2) {
+                    *v = noise * rng.normal();
+                }
+            }
+        }
+
+        line.clear();
+        line.push_str(&row_id(row, n));
+        for v in &x {
+            line.push(',');
+            line.push_str(fbuf.format(*v));
+        }
+        line.push('\n');
+        w.write_all(line.as_bytes())?;
+    }
+    Ok(labels)
+}
+
+fn nearest(centers: &[Vec<f64>], x: &[f64]) -> usize {
+    let mut best = (f64::INFINITY, 0);
+    for (i, c) in centers.iter().enumerate() {
+        let d2: f64 = c.iter().zip(x).map(|(a, b)| (a - b) * (a - b)).sum();
+        if d2 < best.0 {
+            best = (d2, i);
+        }
+    }
+    best.1
+}
+
+/// The ID of row `row` in a data set of `n` rows: `p` and the zero-padded row number
+/// (at least 6 digits), e.g. `p000123`.
+pub fn row_id(row: usize, n: usize) -> String {
+    let width = n.saturating_sub(1).to_string().len().max(6);
+    format!("p{row:0width$}")
+}
