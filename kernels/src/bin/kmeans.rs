@@ -21,6 +21,7 @@ use std::time::Instant;
     name = "kmeans",
     version,
     about = "k-means elbow sweep: fit k = k-min..k-max on a CSV or .npy and write the labels",
+    allow_negative_numbers = true,
     after_help = "Exit status: 0 on success, 2 on bad usage or bad input (one line on stderr), 130 when interrupted."
 )]
 struct Cli {
@@ -102,8 +103,15 @@ fn main() {
                 let _ = e.print();
                 std::process::exit(0);
             }
+            // clap's message spans lines (details, usage, tip): keep the details, on one line.
             let text = e.to_string();
-            let line = text.lines().next().unwrap_or("bad usage");
+            let line = text
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("tip:"))
+                .collect::<Vec<_>>()
+                .join(" ");
             eprintln!(
                 "kmeans: {} (see --help)",
                 line.trim_start_matches("error: ")

@@ -22,6 +22,7 @@ pub fn read_centers(path: &Path, d: usize) -> Result<(usize, Vec<f64>)> {
     let text: &[u8] = map.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&map);
     let mut values = Vec::new();
     let mut k = 0;
+    let mut first_line = true;
     for (ln, line) in text.split(|&b| b == b'\n').enumerate() {
         let line_no = ln as u64 + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -39,7 +40,8 @@ pub fn read_centers(path: &Path, d: usize) -> Result<(usize, Vec<f64>)> {
             .collect();
         let parsed: Vec<std::result::Result<f64, String>> =
             fields.iter().map(|f| parse_number(f)).collect();
-        if k == 0 && values.is_empty() && parsed.iter().any(|p| p.is_err()) {
+        let is_first = std::mem::replace(&mut first_line, false);
+        if is_first && parsed.iter().any(|p| p.is_err()) {
             // A header line: some field is not a number. A line that *looks* numeric
             // but holds NaN/inf is an error, not a header.
             if !parsed

@@ -241,9 +241,9 @@ fn line_of(map: &[u8], offset: usize) -> u64 {
     memchr::memchr_iter(b'\n', &map[..offset]).count() as u64 + 1
 }
 
-/// Cuts `[start, end)` into chunks of about `CHUNK_BYTES` ending at line ends.
-fn next_chunk_end(map: &[u8], start: usize, end: usize) -> usize {
-    let nominal = start + CHUNK_BYTES;
+/// Cuts `[start, end)` into chunks of about `chunk_bytes` ending at line ends.
+fn next_chunk_end(map: &[u8], start: usize, end: usize, chunk_bytes: usize) -> usize {
+    let nominal = start + chunk_bytes;
     if nominal >= end {
         return end;
     }
@@ -252,6 +252,18 @@ fn next_chunk_end(map: &[u8], start: usize, end: usize) -> usize {
 
 /// Parses a mapped CSV file. See the module docs for the format.
 pub fn load_csv(path: &Path, map: Mmap, exec: &Exec) -> Result<Dataset> {
+    load_csv_chunked(path, map, exec, CHUNK_BYTES)
+}
+
+/// [`load_csv`] with another chunk size (tests use it to put chunk boundaries
+/// everywhere; results never depend on it).
+pub fn load_csv_chunked(
+    path: &Path,
+    map: Mmap,
+    exec: &Exec,
+    chunk_bytes: usize,
+) -> Result<Dataset> {
+    let chunk_bytes = chunk_bytes.max(1);
     let bytes: &[u8] = &map;
     let body0 = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
     let header_end = memchr::memchr(b'\n', &bytes[body0..]).map_or(bytes.len(), |e| body0 + e);
@@ -291,7 +303,7 @@ pub fn load_csv(path: &Path, map: Mmap, exec: &Exec) -> Result<Dataset> {
     while pos < total {
         ranges.clear();
         while ranges.len() < window && pos < total {
-            let e = next_chunk_end(bytes, pos, total);
+            let e = next_chunk_end(bytes, pos, total, chunk_bytes);
             ranges.push((pos, e));
             pos = e;
         }
@@ -304,16 +316,19 @@ pub fn load_csv(path: &Path, map: Mmap, exec: &Exec) -> Result<Dataset> {
         for out in outs.drain(..) {
             let out = out.map_err(|e| parse_err(line_of(bytes, e.offset), e.column, e.message))?;
             if values.capacity() == 0 && !out.starts.is_empty() {
-                // Reserve for the whole file from this chunk's bytes per row, plus a
-                // margin; pages never touched never become resident.
-                let chunk_bytes = (ranges[0].1 - ranges[0].0).max(1);
-                let est_rows = (out.starts.len() as f64 * (total - body_start) as f64
-                    / chunk_bytes as f64
-                    * 1.02) as usize
-                    + 16;
-                values.reserve_exact(est_rows.saturating_mul(d));
-                starts.reserve_exact(est_rows);
-                lens.reserve_exact(est_rows);
+                // Reserve for the whole file from the first rows' bytes per row, plus
+                // a margin; pages never touched never become resident. A row holds at
+                // least 2d bytes, which caps the estimate. Best effort: on failure
+                // the vectors simply grow.
+                let first_bytes = (ranges[0].1 - ranges[0].0).max(1);
+                let body = total - body_start;
+                let est_rows = ((out.starts.len() as f64 * body as f64 / first_bytes as f64 * 1.02)
+                    as usize
+                    + 16)
+                    .min(body / (2 * d) + 1);
+                let _ = values.try_reserve_exact(est_rows.saturating_mul(d));
+                let _ = starts.try_reserve_exact(est_rows);
+                let _ = lens.try_reserve_exact(est_rows);
             }
             values.extend_from_slice(&out.values);
             starts.extend_from_slice(&out.starts);

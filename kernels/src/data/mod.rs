@@ -188,7 +188,7 @@ pub fn load(path: &Path, exec: &Exec) -> Result<Dataset> {
 }
 
 /// Opens and maps a regular file read-only, with errors a user can act on.
-pub(crate) fn map_file(path: &Path) -> Result<Mmap> {
+pub fn map_file(path: &Path) -> Result<Mmap> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
         return Err(Error::format(path, "is a directory, expected a file"));

@@ -1,0 +1,519 @@
+//! The `kmeans` binary as a user runs it: a subprocess on generated files.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kmeans() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kmeans"))
+}
+
+fn run(args: &[&str]) -> Output {
+    kmeans().args(args).output().expect("kmeans runs")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn blob_file(dir: &Path, n: usize, d: usize, k: usize) -> (PathBuf, Vec<usize>) {
+    let (rows, truth) = blobs(n, d, k, 17);
+    let p = dir.join(format!("blobs_{n}_{d}_{k}.csv"));
+    write_csv(&p, &rows);
+    (p, truth)
+}
+
+fn column(csv: &str, name: &str) -> Vec<usize> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let c = header
+        .iter()
+        .position(|h| *h == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    lines
+        .map(|l| l.split(',').nth(c).unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn sweep_recovers_blobs_and_keeps_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, truth) = blob_file(dir.path(), 3000, 5, 6);
+    let out = dir.path().join("out.csv");
+    let summary = dir.path().join("s.json");
+    let o = run(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&out),
+        "--k-max",
+        "6",
+        "--summary",
+        s(&summary),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let input_text = std::fs::read_to_string(&input).unwrap();
+    let header = text.lines().next().unwrap();
+    assert_eq!(
+        header,
+        "ID,feature_1,feature_2,feature_3,feature_4,feature_5,cluster_1,cluster_2,cluster_3,cluster_4,cluster_5,cluster_6"
+    );
+    // rows in input order, ID and features echoed exactly
+    for (a, b) in text.lines().zip(input_text.lines()).skip(1) {
+        assert!(a.starts_with(&format!("{b},")), "{a} vs {b}");
+    }
+    let labels = column(&text, "cluster_6");
+    assert!(ari(&labels, &truth) >= 0.99, "ARI {}", ari(&labels, &truth));
+    assert!(column(&text, "cluster_1").iter().all(|&l| l == 0));
+    let js: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let results = js["results"].as_array().unwrap();
+    assert_eq!(results.len(), 6);
+    assert_eq!(results[5]["centers"].as_array().unwrap().len(), 6);
+    assert!(results[5]["inertia"].as_f64().unwrap() < results[0]["inertia"].as_f64().unwrap());
+    for key in ["read_s", "fit_s", "write_s", "total_s"] {
+        assert!(js["timings"][key].as_f64().unwrap() >= 0.0);
+    }
+}
+
+fn strip_times(v: &mut serde_json::Value) {
+    if let Some(o) = v.as_object_mut() {
+        for key in [
+            "timings",
+            "seconds",
+            "init_seconds",
+            "iter_seconds",
+            "threads",
+        ] {
+            o.remove(key);
+        }
+        for (_, x) in o.iter_mut() {
+            strip_times(x);
+        }
+    } else if let Some(a) = v.as_array_mut() {
+        a.iter_mut().for_each(strip_times);
+    }
+}
+
+#[test]
+fn identical_bytes_for_every_thread_count_and_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = blob_file(dir.path(), 5000, 3, 4);
+    let mut outs = Vec::new();
+    for layout in ["flat", "aos"] {
+        for kernel in ["scalar", "auto"] {
+            for t in ["1", "2", "3", "0"] {
+                for init in ["greedy-k-means++", "k-means++"] {
+                    let out = dir
+                        .path()
+                        .join(format!("o_{layout}_{kernel}_{t}_{init}.csv"));
+                    let sum = dir
+                        .path()
+                        .join(format!("s_{layout}_{kernel}_{t}_{init}.json"));
+                    let o = run(&[
+                        "--input",
+                        s(&input),
+                        "--output",
+                        s(&out),
+                        "--k-max",
+                        "5",
+                        "--threads",
+                        t,
+                        "--layout",
+                        layout,
+                        "--kernel",
+                        kernel,
+                        "--init",
+                        init,
+                        "--summary",
+                        s(&sum),
+                    ]);
+                    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                    let mut js: serde_json::Value =
+                        serde_json::from_str(&std::fs::read_to_string(&sum).unwrap()).unwrap();
+                    strip_times(&mut js);
+                    js.as_object_mut().unwrap().remove("layout");
+                    js.as_object_mut().unwrap().remove("kernel");
+                    outs.push((init, std::fs::read(&out).unwrap(), js.to_string()));
+                }
+            }
+        }
+    }
+    for init in ["greedy-k-means++", "k-means++"] {
+        let same: Vec<_> = outs.iter().filter(|o| o.0 == init).collect();
+        for o in &same[1..] {
+            assert!(o.1 == same[0].1, "output differs ({init})");
+            assert_eq!(o.2, same[0].2, "summary differs ({init})");
+        }
+    }
+}
+
+#[test]
+fn init_centers_fit_exactly_that_k() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, truth) = blob_file(dir.path(), 1000, 2, 3);
+    let text = std::fs::read_to_string(&input).unwrap();
+    // three data rows, one from each true cluster, as the start
+    let mut picks = Vec::new();
+    for c in 0..3 {
+        let i = truth.iter().position(|&t| t == c).unwrap();
+        let line = text.lines().nth(i + 1).unwrap();
+        picks.push(line.split(',').skip(1).collect::<Vec<_>>().join(","));
+    }
+    let centers = dir.path().join("c.csv");
+    std::fs::write(&centers, format!("x,y\n{}\n", picks.join("\n"))).unwrap();
+    let out = dir.path().join("o.csv");
+    let o = run(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&out),
+        "--init-centers",
+        s(&centers),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let res = std::fs::read_to_string(&out).unwrap();
+    assert!(res.lines().next().unwrap().ends_with(",cluster_3"));
+    assert_eq!(ari(&column(&res, "cluster_3"), &truth), 1.0);
+}
+
+#[test]
+fn npy_input_and_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rows, truth) = blobs(500, 2, 3, 5);
+    let mut bytes = kernels::data::npy::header_bytes("<f8", &[500, 2]);
+    for v in flatten(&rows) {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    let input = dir.path().join("x.npy");
+    std::fs::write(&input, bytes).unwrap();
+    let out = dir.path().join("o.csv");
+    let o = run(&["--input", s(&input), "--output", s(&out), "--k-max", "3"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let res = std::fs::read_to_string(&out).unwrap();
+    assert!(res.starts_with("ID,feature_1,feature_2,cluster_1,cluster_2,cluster_3\n0,"));
+    assert!(ari(&column(&res, "cluster_3"), &truth) > 0.99);
+    // labels-only and npy outputs carry the same labels
+    let lo = dir.path().join("lo.csv");
+    assert!(run(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&lo),
+        "--k-max",
+        "3",
+        "--labels-only"
+    ])
+    .status
+    .success());
+    let lo_text = std::fs::read_to_string(&lo).unwrap();
+    assert!(lo_text.starts_with("ID,cluster_1,cluster_2,cluster_3\n0,0,"));
+    assert_eq!(column(&lo_text, "cluster_3"), column(&res, "cluster_3"));
+    let np = dir.path().join("o.npy");
+    assert!(run(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&np),
+        "--k-max",
+        "3",
+        "--output-format",
+        "npy"
+    ])
+    .status
+    .success());
+    let b = std::fs::read(&np).unwrap();
+    let h = kernels::data::npy::parse_header(&b).unwrap();
+    assert_eq!(h.descr, "<i4");
+    assert_eq!(h.shape, vec![500, 3]);
+    let got: Vec<usize> = b[h.data_offset..]
+        .chunks(4)
+        .map(|c| i32::from_le_bytes(c.try_into().unwrap()) as usize)
+        .collect();
+    let k3: Vec<usize> = got.chunks(3).map(|r| r[2]).collect();
+    assert_eq!(k3, column(&res, "cluster_3"));
+}
+
+#[test]
+fn seed_compatible_aliases() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = blob_file(dir.path(), 300, 2, 3);
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    assert!(run(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&a),
+        "--k-max",
+        "3",
+        "--seed",
+        "9",
+        "--threads",
+        "0"
+    ])
+    .status
+    .success());
+    let o = run(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&b),
+        "--k_clusters_max",
+        "3",
+        "--random-state",
+        "9",
+        "--parallel",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
+
+/// Asserts exit status 2, one line on stderr containing `needle`, no panic text, and
+/// no output (or temp) file left in the output folder.
+fn assert_bad(dir: &Path, args: &[&str], needle: &str) {
+    let before: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let o = run(args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{args:?}: status {:?}, stderr {err}",
+        o.status
+    );
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {err}"
+    );
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected '{needle}' in: {err}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+    let after: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before, after, "{args:?}: files left behind");
+}
+
+#[test]
+fn bad_input_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let w = |name: &str, bytes: &[u8]| {
+        let p = d.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let good = w("good.csv", b"ID,f1,f2\na,1,2\nb,3,4\nc,5,6\n");
+    let out = d.join("out.csv");
+    let out = out.to_str().unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "--input".into(),
+                d.join("missing.csv").to_str().unwrap().into(),
+            ],
+            "No such file",
+        ),
+        (
+            vec!["--input".into(), d.to_str().unwrap().into()],
+            "is a directory",
+        ),
+        (vec!["--input".into(), w("empty.csv", b"")], "file is empty"),
+        (
+            vec!["--input".into(), w("header.csv", b"ID,f1,f2\n")],
+            "no data rows",
+        ),
+        (
+            vec!["--input".into(), w("bom.csv", b"\xEF\xBB\xBF")],
+            "header line is empty",
+        ),
+        (
+            vec!["--input".into(), w("nofeat.csv", b"ID\na\nb\n")],
+            "no feature columns",
+        ),
+        (
+            vec!["--input".into(), w("ragged.csv", b"ID,f1,f2\na,1,2\nb,3\n")],
+            ":3:",
+        ),
+        (
+            vec!["--input".into(), w("text.csv", b"ID,f1,f2\na,1,two\n")],
+            "not a number",
+        ),
+        (
+            vec!["--input".into(), w("nan.csv", b"ID,f1,f2\na,NaN,2\n")],
+            "NaN or infinite",
+        ),
+        (
+            vec!["--input".into(), w("inf.csv", b"ID,f1,f2\na,1,inf\n")],
+            "NaN or infinite",
+        ),
+        (
+            vec!["--input".into(), w("big.csv", b"ID,f1,f2\na,1,1e999\n")],
+            "out of the f64 range",
+        ),
+        (
+            vec![
+                "--input".into(),
+                w("binary.csv", b"\x00\x01\x02\xff\xfe\n\x00,\x01\n"),
+            ],
+            "no feature columns",
+        ),
+        (
+            vec![
+                "--input".into(),
+                w("binary2.csv", b"ID,f1\n\x00\xff,\x01\x02\n"),
+            ],
+            "not a number",
+        ),
+        (
+            vec!["--input".into(), w("quote.csv", b"ID,f1\n\"abc,1\n")],
+            "unterminated quoted field",
+        ),
+        (
+            vec![
+                "--input".into(),
+                w(
+                    "trunc.npy",
+                    &kernels::data::npy::header_bytes("<f8", &[10, 2])[..],
+                ),
+            ],
+            "truncated .npy",
+        ),
+        (
+            vec![
+                "--input".into(),
+                w("int.npy", &kernels::data::npy::header_bytes("<i8", &[1, 1])),
+            ],
+            "unsupported dtype",
+        ),
+        (
+            vec![
+                "--input".into(),
+                w(
+                    "one_d.npy",
+                    &[kernels::data::npy::header_bytes("<f8", &[2]), vec![0u8; 16]].concat(),
+                ),
+            ],
+            "expected a 2-D array",
+        ),
+        (
+            vec![
+                "--input".into(),
+                w("badhdr.npy", b"\x93NUMPY\x01\x00\xff\xff{"),
+            ],
+            "truncated .npy header",
+        ),
+    ];
+    for (mut args, needle) in cases {
+        args.extend(["--output".into(), out.into(), "--k-max".into(), "2".into()]);
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_bad(d, &a, needle);
+    }
+    let c_wide = w("c_wide.csv", b"1,2,3\n4,5,6\n");
+    let c_text = w("c_text.csv", b"x,y\n1,oops\n");
+    let c_empty = w("c_empty.csv", b"x,y\n");
+    let c_many = w("c_many.csv", b"1,2\n3,4\n5,6\n7,8\n");
+    let usage: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--k-max", "0"], "--k-max must be at least 1"),
+        (
+            vec!["--k-max", "2", "--k-min", "3"],
+            "--k-min (3) is larger than --k-max (2)",
+        ),
+        (vec!["--k-max", "4"], "larger than the number of rows (3)"),
+        (vec!["--k-max", "-1"], "invalid value"),
+        (vec!["--k-max", "two"], "invalid value"),
+        (
+            vec!["--k-max", "2", "--init-centers", &c_wide],
+            "3 columns, the data has 2",
+        ),
+        (
+            vec!["--k-max", "2", "--init-centers", &c_text],
+            "not a number: 'oops'",
+        ),
+        (
+            vec!["--k-max", "2", "--init-centers", &c_empty],
+            "no centers",
+        ),
+        (
+            vec!["--init-centers", &c_many],
+            "4 centers but the data has only 3 rows",
+        ),
+        (vec!["--k-max", "2", "--init", "kmeans"], "invalid value"),
+        (vec!["--k-max", "2", "--layout", "soa"], "invalid value"),
+        (vec!["--k-max", "2", "--kernel", "gpu"], "unknown kernel"),
+        (vec!["--k-max", "2", "--tol", "-1"], "--tol must be"),
+        (
+            vec!["--k-max", "2", "--max-iter", "0"],
+            "--max-iter must be at least 1",
+        ),
+        (vec!["--k-max", "2", "--bogus"], "unexpected argument"),
+        (vec![], "--k-max is required"),
+    ];
+    for (extra, needle) in usage {
+        let mut a = vec!["--input", good.as_str(), "--output", out];
+        a.extend(extra);
+        assert_bad(d, &a, needle);
+    }
+    // output problems
+    let nodir = d.join("nope").join("o.csv");
+    assert_bad(
+        d,
+        &[
+            "--input",
+            &good,
+            "--output",
+            nodir.to_str().unwrap(),
+            "--k-max",
+            "2",
+        ],
+        "output folder does not exist",
+    );
+    assert_bad(
+        d,
+        &[
+            "--input",
+            &good,
+            "--output",
+            d.to_str().unwrap(),
+            "--k-max",
+            "2",
+        ],
+        "is a directory",
+    );
+    assert_bad(
+        d,
+        &["--input", &good, "--output", &good, "--k-max", "2"],
+        "same file as --input",
+    );
+    // not writable even for root: /proc refuses new files
+    assert_bad(
+        d,
+        &[
+            "--input",
+            &good,
+            "--output",
+            "/proc/kmeans-out.csv",
+            "--k-max",
+            "2",
+        ],
+        "cannot write to the output folder",
+    );
+    // missing --input / --output are usage errors
+    assert_bad(d, &["--output", out, "--k-max", "2"], "--input");
+    // the good file works
+    let o = run(&["--input", &good, "--output", out, "--k-max", "3"]);
+    assert!(o.status.success());
+}

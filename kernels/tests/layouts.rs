@@ -1,0 +1,234 @@
+//! Both layouts (and every kernel of the flat one) against the reference k-means, on
+//! awkward shapes, for every thread count; and bit-identical results across threads.
+
+mod common;
+
+use common::*;
+use kernels::data::aos::{Aos, DataPoint};
+use kernels::data::Matrix;
+use kernels::exec::Exec;
+use kernels::init::Init;
+use kernels::kernel::KernelChoice;
+use kernels::layout::{Flat, Layout};
+use kernels::lloyd::{absolute_tol, fit, lloyd, Params};
+
+const THREADS: [usize; 4] = [1, 2, 3, 0];
+const KERNELS: [KernelChoice; 3] = [KernelChoice::Scalar, KernelChoice::Simd, KernelChoice::Auto];
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
+}
+
+fn to_aos(rows: &[Vec<f64>]) -> Aos {
+    Aos::from_points(
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| DataPoint {
+                id: format!("p{i}"),
+                features: r.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// Runs Lloyd from `init` on every layout, kernel and thread count and checks each
+/// against the reference, and all of them against each other bit for bit.
+fn check_all(rows: &[Vec<f64>], init: &[Vec<f64>], what: &str) {
+    let n = rows.len();
+    let d = rows[0].len();
+    let params = Params::default();
+    let (rl, rc, ri, rit) = reference_lloyd(rows, init, params.max_iter, params.tol);
+    let m = Matrix::from_vec(n, d, flatten(rows));
+    let aos = to_aos(rows);
+    let init_flat = flatten(init);
+    let mut first: Option<(Vec<u32>, Vec<f64>, f64)> = None;
+    let mut run = |x: &dyn Layout, label: String| {
+        for &t in &THREADS {
+            let exec = Exec::new(t).unwrap();
+            let tol = absolute_tol(&x, &exec, params.tol);
+            let (labels, centers, inertia, iters, _) = lloyd(&x, &exec, &init_flat, &params, tol);
+            let ctx = format!("{what} {label} threads={t}");
+            let l: Vec<usize> = labels.iter().map(|&v| v as usize).collect();
+            assert_eq!(l, rl, "labels differ from the reference: {ctx}");
+            assert_eq!(iters, rit, "iterations differ: {ctx}");
+            for (a, b) in centers.iter().zip(rc.iter().flatten()) {
+                assert!(close(*a, *b, 1e-12), "center {a} vs reference {b}: {ctx}");
+            }
+            assert!(
+                close(inertia, ri, 1e-12),
+                "inertia {inertia} vs {ri}: {ctx}"
+            );
+            match &first {
+                None => first = Some((labels, centers, inertia)),
+                Some((fl, fc, fi)) => {
+                    assert_eq!(&labels, fl, "labels not identical: {ctx}");
+                    assert!(
+                        centers
+                            .iter()
+                            .zip(fc)
+                            .all(|(a, b)| a.to_bits() == b.to_bits()),
+                        "centers not bit-identical: {ctx}"
+                    );
+                    assert_eq!(
+                        inertia.to_bits(),
+                        fi.to_bits(),
+                        "inertia not bit-identical: {ctx}"
+                    );
+                }
+            }
+        }
+    };
+    run(&aos, "aos".into());
+    for kc in KERNELS {
+        run(&Flat::new(&m, kc), format!("flat/{kc:?}"));
+    }
+}
+
+/// `k` initial centers: rows spread over the data, or random points in the box
+/// (which leaves clusters empty and exercises relocation).
+fn inits(rows: &[Vec<f64>], k: usize, seed: u64) -> Vec<Vec<Vec<f64>>> {
+    let n = rows.len();
+    let spread: Vec<Vec<f64>> = (0..k).map(|j| rows[j * n / k].clone()).collect();
+    let d = rows[0].len();
+    let box_ = uniform(k, d, seed)
+        .into_iter()
+        .map(|r| r.iter().map(|v| v * 3.0).collect())
+        .collect();
+    vec![spread, box_]
+}
+
+#[test]
+fn awkward_shapes_match_reference() {
+    for &n in &[1usize, 2, 7, 63, 64, 65, 1000, 1025] {
+        for &d in &[1usize, 2, 3, 4, 5, 8, 31, 32, 33] {
+            let mut ks = vec![1, 2, n];
+            if n > 9 {
+                ks.push(9);
+            }
+            ks.sort();
+            ks.dedup();
+            let rows = uniform(n, d, (n * 100 + d) as u64);
+            for &k in ks.iter().filter(|&&k| k <= n) {
+                if n >= 1000 && k == n && d > 8 {
+                    continue; // the reference is O(n²d) per iteration; d ≤ 8 covers k = n
+                }
+                for (v, init) in inits(&rows, k, (k + d) as u64).iter().enumerate() {
+                    check_all(&rows, init, &format!("n={n} d={d} k={k} init#{v}"));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn blobs_match_reference() {
+    for &(n, d, k) in &[(3000usize, 2usize, 8usize), (2500, 8, 5), (2049, 33, 4)] {
+        let (rows, _) = blobs(n, d, k, 3);
+        for init in inits(&rows, k, 9) {
+            check_all(&rows, &init, &format!("blobs n={n} d={d} k={k}"));
+        }
+    }
+}
+
+#[test]
+fn duplicates_and_all_equal_points() {
+    // all equal: every point ties with every center
+    let rows = vec![vec![1.5, -2.0, 0.25]; 70];
+    for k in [1, 2, 5, 70] {
+        let init: Vec<Vec<f64>> = (0..k).map(|j| rows[j].clone()).collect();
+        check_all(&rows, &init, &format!("all-equal k={k}"));
+    }
+    // few distinct values, many duplicates, more clusters than distinct points
+    let rows: Vec<Vec<f64>> = (0..130)
+        .map(|i| vec![(i % 3) as f64, ((i / 3) % 2) as f64])
+        .collect();
+    for k in [2, 6, 7, 10] {
+        let init: Vec<Vec<f64>> = (0..k).map(|j| rows[j].clone()).collect();
+        check_all(&rows, &init, &format!("duplicates k={k}"));
+    }
+}
+
+#[test]
+fn seeding_is_identical_across_layouts_and_threads() {
+    let (rows, truth) = blobs(5000, 8, 6, 11);
+    let m = Matrix::from_vec(rows.len(), 8, flatten(&rows));
+    let aos = to_aos(&rows);
+    let params = Params::default();
+    for init in [
+        Init::KMeansPlusPlus,
+        Init::GreedyKMeansPlusPlus,
+        Init::Random,
+    ] {
+        let mut first: Option<(Vec<u32>, Vec<f64>)> = None;
+        let layouts: Vec<Box<dyn Layout>> = vec![
+            Box::new(to_aos(&rows)),
+            Box::new(Flat::new(&m, KernelChoice::Scalar)),
+            Box::new(Flat::new(&m, KernelChoice::Auto)),
+        ];
+        for x in layouts.iter().map(|b| b.as_ref()) {
+            for &t in &THREADS {
+                let exec = Exec::new(t).unwrap();
+                let tol = absolute_tol(&x, &exec, params.tol);
+                let f = fit(&x, &exec, 6, &init, 42, &params, tol);
+                match &first {
+                    None => first = Some((f.labels.clone(), f.centers.clone())),
+                    Some((l, c)) => {
+                        assert_eq!(&f.labels, l, "{init:?} {} threads={t}", x.name());
+                        assert!(f
+                            .centers
+                            .iter()
+                            .zip(c)
+                            .all(|(a, b)| a.to_bits() == b.to_bits()));
+                    }
+                }
+            }
+        }
+        if init != Init::Random {
+            let (l, _) = first.unwrap();
+            let l: Vec<usize> = l.iter().map(|&v| v as usize).collect();
+            assert!(ari(&l, &truth) > 0.99, "{init:?} ARI {}", ari(&l, &truth));
+        }
+    }
+    drop(aos);
+}
+
+#[test]
+fn k_equal_n_puts_every_point_alone() {
+    let rows = uniform(17, 3, 5);
+    let m = Matrix::from_vec(17, 3, flatten(&rows));
+    let x = Flat::new(&m, KernelChoice::Auto);
+    let exec = Exec::serial();
+    let f = fit(
+        &x,
+        &exec,
+        17,
+        &Init::GreedyKMeansPlusPlus,
+        1,
+        &Params::default(),
+        0.0,
+    );
+    let mut l = f.labels.clone();
+    l.sort();
+    l.dedup();
+    assert_eq!(l.len(), 17);
+    assert_eq!(f.inertia, 0.0);
+}
+
+#[test]
+fn result_for_one_k_does_not_depend_on_the_sweep() {
+    let (rows, _) = blobs(2000, 4, 5, 2);
+    let m = Matrix::from_vec(2000, 4, flatten(&rows));
+    let x = Flat::new(&m, KernelChoice::Auto);
+    let exec = Exec::serial();
+    let p = Params::default();
+    let tol = absolute_tol(&x, &exec, p.tol);
+    let a = fit(&x, &exec, 4, &Init::GreedyKMeansPlusPlus, 7, &p, tol);
+    let _ = fit(&x, &exec, 3, &Init::GreedyKMeansPlusPlus, 7, &p, tol);
+    let b = fit(&x, &exec, 4, &Init::GreedyKMeansPlusPlus, 7, &p, tol);
+    assert_eq!(a.labels, b.labels);
+    let c = fit(&x, &exec, 4, &Init::GreedyKMeansPlusPlus, 8, &p, tol);
+    assert_ne!(
+        a.centers, c.centers,
+        "another seed should give another start"
+    );
+}
