@@ -271,8 +271,8 @@ pub fn generate<W: Write>(spec: &Spec, w: &mut W) -> Result<Vec<i64>> {
     let mut x = vec![0.0; d];
     let mut tmp = vec![0.0; d];
     let mut fbuf = ryu::Buffer::new();
-    for row in 0..n {
-        let label = labels[row];
+    for (row, slot) in labels.iter_mut().enumerate() {
+        let label = *slot;
         match shape {
             Shape::Blobs | Shape::Unequal | Shape::Anisotropic | Shape::Outliers => {
                 if label < 0 {
@@ -301,7 +301,7 @@ pub fn generate<W: Write>(spec: &Spec, w: &mut W) -> Result<Vec<i64>> {
                 for v in x.iter_mut() {
                     *v = rng.uniform_in(-CENTER_BOX, CENTER_BOX);
                 }
-                labels[row] = nearest(&centers, &x) as i64;
+                *slot = nearest(&centers, &x) as i64;
             }
             Shape::Rings => {
                 let radius = 1.0 + 1.5 * label as f64;
@@ -322,7 +322,7 @@ pub fn generate<W: Write>(spec: &Spec, w: &mut W) -> Result<Vec<i64>> {
                 let l = label as usize;
                 let t = rng.uniform_in(0.0, std::f64::consts::PI);
                 let shift = 3.0 * (l / 2) as f64;
-                let (px, py) = if l % 2 == 0 {
+                let (px, py) = if l.is_multiple_of(2) {
                     (libm::cos(t) + shift, libm::sin(t))
                 } else {
                     (1.0 - libm::cos(t) + shift, 0.5 - libm::sin(t))
@@ -366,4 +366,197 @@ fn nearest(centers: &[Vec<f64>], x: &[f64]) -> usize {
 pub fn row_id(row: usize, n: usize) -> String {
     let width = n.saturating_sub(1).to_string().len().max(6);
     format!("p{row:0width$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(spec: &Spec) -> (Vec<u8>, Vec<i64>) {
+        let mut out = Vec::new();
+        let labels = generate(spec, &mut out).unwrap();
+        (out, labels)
+    }
+
+    fn fnv1a(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+            (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+        })
+    }
+
+    const BLOBS: Spec = Spec {
+        n: 1000,
+        d: 3,
+        k: 8,
+        seed: 20_260_609,
+        shape: Shape::Blobs,
+    };
+
+    #[test]
+    fn deterministic_bytes() {
+        let (a, la) = bytes(&BLOBS);
+        let (b, lb) = bytes(&BLOBS);
+        assert_eq!(a, b);
+        assert_eq!(la, lb);
+        let (c, _) = bytes(&Spec { seed: 1, ..BLOBS });
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn golden_hash() {
+        // Guards the promise that a (n, d, k, seed, shape) tuple always gives the same
+        // bytes: change this only together with a note in the README.
+        let (a, labels) = bytes(&Spec {
+            n: 200,
+            d: 3,
+            k: 4,
+            seed: 7,
+            shape: Shape::Blobs,
+        });
+        let mut npy_bytes = Vec::new();
+        npy::write_i64(&mut npy_bytes, &labels).unwrap();
+        assert_eq!((fnv1a(&a), fnv1a(&npy_bytes)), GOLDEN);
+    }
+    const GOLDEN: (u64, u64) = (4_281_997_357_039_232_274, 16_581_726_174_937_994_806);
+
+    #[test]
+    fn blobs_follow_the_seed() {
+        let (csv, labels) = bytes(&BLOBS);
+        let mut counts = [0usize; 8];
+        for &l in &labels {
+            counts[l as usize] += 1;
+        }
+        assert_eq!(counts, [125; 8]);
+        // Shuffled: not sorted by label.
+        assert!(labels.windows(2).any(|w| w[0] > w[1]));
+        let text = String::from_utf8(csv).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("ID,feature_1,feature_2,feature_3"));
+        let rows: Vec<Vec<f64>> = lines
+            .enumerate()
+            .map(|(i, l)| {
+                let mut f = l.split(',');
+                assert_eq!(f.next().unwrap(), row_id(i, 1000));
+                f.map(|v| v.parse().unwrap()).collect()
+            })
+            .collect();
+        assert_eq!(rows.len(), 1000);
+        // Cluster means are >= 3 apart (minus sampling noise), spreads near 0.5.
+        let mut means = vec![vec![0.0; 3]; 8];
+        for (r, &l) in rows.iter().zip(&labels) {
+            for j in 0..3 {
+                means[l as usize][j] += r[j] / 125.0;
+            }
+        }
+        for a in 0..8 {
+            for b in a + 1..8 {
+                let d: f64 = (0..3)
+                    .map(|j| (means[a][j] - means[b][j]).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
+                assert!(d > MIN_SEPARATION - 0.3, "{a} {b} {d}");
+            }
+        }
+        let var: f64 = rows
+            .iter()
+            .zip(&labels)
+            .map(|(r, &l)| {
+                (0..3)
+                    .map(|j| (r[j] - means[l as usize][j]).powi(2))
+                    .sum::<f64>()
+            })
+            .sum::<f64>()
+            / (1000.0 * 3.0);
+        assert!((var.sqrt() - CLUSTER_STD).abs() < 0.05, "{}", var.sqrt());
+    }
+
+    #[test]
+    fn centers_keep_their_distance_even_when_crowded() {
+        let mut rng = Random::new(3);
+        let centers = draw_centers(&mut rng, 64, 2);
+        for a in 0..64 {
+            for b in a + 1..64 {
+                let d2: f64 = (0..2)
+                    .map(|j| (centers[a][j] - centers[b][j]).powi(2))
+                    .sum();
+                assert!(d2 >= MIN_SEPARATION * MIN_SEPARATION);
+            }
+        }
+    }
+
+    #[test]
+    fn every_shape_generates() {
+        for shape in [
+            Shape::Blobs,
+            Shape::Uniform,
+            Shape::Anisotropic,
+            Shape::Unequal,
+            Shape::Rings,
+            Shape::Moons,
+            Shape::Outliers,
+        ] {
+            for d in [1, 2, 5] {
+                let spec = Spec {
+                    n: 101,
+                    d,
+                    k: 3,
+                    seed: 5,
+                    shape,
+                };
+                let (csv, labels) = bytes(&spec);
+                assert_eq!(labels.len(), 101);
+                let text = String::from_utf8(csv).unwrap();
+                assert_eq!(text.lines().count(), 102, "{shape} d={d}");
+                for line in text.lines().skip(1) {
+                    assert_eq!(line.split(',').count(), d + 1);
+                    assert!(line
+                        .split(',')
+                        .skip(1)
+                        .all(|v| v.parse::<f64>().is_ok_and(f64::is_finite)));
+                }
+                let lo = if shape == Shape::Outliers { -1 } else { 0 };
+                assert!(labels.iter().all(|&l| (lo..3).contains(&l)), "{shape}");
+            }
+        }
+        let (_, unequal) = bytes(&Spec {
+            n: 1000,
+            d: 2,
+            k: 4,
+            seed: 1,
+            shape: Shape::Unequal,
+        });
+        let big = unequal.iter().filter(|&&l| l == 0).count();
+        let small = unequal.iter().filter(|&&l| l == 3).count();
+        assert!(big > 3 * small, "{big} {small}");
+        let (_, out) = bytes(&Spec {
+            n: 1000,
+            d: 2,
+            k: 4,
+            seed: 1,
+            shape: Shape::Outliers,
+        });
+        assert_eq!(out.iter().filter(|&&l| l == -1).count(), 50);
+    }
+
+    #[test]
+    fn ensure_writes_once_and_caches() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = Spec {
+            n: 50,
+            d: 2,
+            k: 2,
+            seed: 9,
+            shape: Shape::Blobs,
+        };
+        let (ds, made) = ensure(&spec, dir.path()).unwrap();
+        assert!(made);
+        let first = std::fs::read(&ds.csv).unwrap();
+        let (_, made_again) = ensure(&spec, dir.path()).unwrap();
+        assert!(!made_again);
+        assert_eq!(std::fs::read(&ds.csv).unwrap(), first);
+        assert_eq!(npy::read_i64(&ds.labels).unwrap().len(), 50);
+        // No temporary files left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        assert!(ensure(&Spec { k: 60, ..spec }, dir.path()).is_err());
+    }
 }

@@ -193,17 +193,8 @@ pub fn render(lines: &[Line]) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn medians() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
-        assert!(median(&[]).is_nan());
-    }
-}
+/// (contestant, n, d, k_max) of the thread sweep.
+type SweepCell = (String, usize, usize, usize);
 
 /// The thread-sweep table: per contestant and cell, the median wall per thread count
 /// and its speedup over the 1-thread median.
@@ -215,8 +206,7 @@ pub fn render_threads(rows: &[Row], keys: Option<&HashSet<Key>>) -> String {
     let mut threads: Vec<usize> = rows.iter().map(|r| r.threads).collect();
     threads.sort_unstable();
     threads.dedup();
-    let mut groups: BTreeMap<(String, usize, usize, usize), BTreeMap<usize, Vec<f64>>> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<SweepCell, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.status == status::OK) {
         if let Some(w) = r.wall_s {
             groups
@@ -258,4 +248,16 @@ pub fn render_threads(rows: &[Row], keys: Option<&HashSet<Key>>) -> String {
         "\ncells: median wall of ok runs; (x) = speedup over the same contestant at 1 thread.\n",
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
 }
