@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test of the project, installing what the tests need on first use
+# (the Python venv of the baselines). Used by `.ci/run` and by developers alike.
+#
+#   ./scripts/test.sh            # everything
+#   QUICK=1 ./scripts/test.sh    # skip fmt/clippy (while iterating)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n== %s\n' "$*"; }
+
+if [ -z "${QUICK:-}" ]; then
+  step "cargo fmt --check"
+  cargo fmt --all -- --check
+  step "cargo clippy (all targets, warnings are errors)"
+  cargo clippy --workspace --all-targets -- -D warnings
+fi
+
+step "Python venv for the baselines (.venv, pinned by baselines/requirements.txt)"
+./scripts/venv.sh
+
+step "release build of the contestants (the harness tests run them)"
+cargo build --release -p kernels
+
+step "cargo test (workspace)"
+cargo test --workspace
+
+step "baseline tests (Python)"
+"$root/.venv/bin/python" baselines/tests/test_baselines.py
+
+if [ -x scripts/extra-tests.sh ]; then
+  step "extra tests"
+  scripts/extra-tests.sh
+fi
+echo
+echo "all tests passed"
