@@ -10,6 +10,7 @@ use crate::results::{self, status, Key, ResultsFile, Row};
 use crate::rng::Random;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -40,7 +41,7 @@ pub fn preset(name: &str) -> Result<Preset> {
             timeout_s: 120.0,
         },
         "quick" => Preset {
-            sizes: vec![1000, 8000, 32_000],
+            sizes: vec![1000, 8000, 64_000],
             dims: vec![2, 8, 32],
             kmax: vec![8, 32],
             repeats: 1,
@@ -207,7 +208,7 @@ pub fn execute(cfg: &GridConfig) -> Result<Outcome> {
         .progress_chars("=> "),
     );
 
-    let mut truth_cache: HashMap<Cell, (gen::Dataset, Vec<i64>)> = HashMap::new();
+    let mut datasets: HashMap<Cell, gen::Dataset> = HashMap::new();
     let mut unavailable: Vec<(String, String)> = Vec::new();
     let mut written = 0;
     let mut interrupted = false;
@@ -232,24 +233,21 @@ pub fn execute(cfg: &GridConfig) -> Result<Outcome> {
                 .map(|t| format!(" t={t}"))
                 .unwrap_or_default()
         ));
-        if !truth_cache.contains_key(&c) {
-            truth_cache.clear(); // one data set's labels at a time keeps the harness small
-            let spec = Spec {
-                n: c.n,
-                d: c.d,
-                k: c.k_max,
-                seed: c.seed,
-                shape: cfg.shape,
-            };
-            let (ds, _) = gen::ensure(&spec, &cfg.data_dir)?;
-            let truth = npy::read_i64(&ds.labels)?;
-            truth_cache.insert(c, (ds, truth));
-        }
-        let Some((ds, truth)) = truth_cache.get(&c) else {
-            continue;
+        let ds = match datasets.entry(c) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => {
+                let spec = Spec {
+                    n: c.n,
+                    d: c.d,
+                    k: c.k_max,
+                    seed: c.seed,
+                    shape: cfg.shape,
+                };
+                v.insert(gen::ensure(&spec, &cfg.data_dir)?.0)
+            }
         };
         let key = key_of(p, cfg.shape, cores);
-        match run_one(cfg, p, &key, ds, truth, &scratch)? {
+        match run_one(cfg, p, &key, ds, &scratch)? {
             RunResult::Row(row) => {
                 if measure::interrupted() {
                     interrupted = true;
@@ -311,7 +309,6 @@ fn run_one(
     p: &Planned,
     key: &Key,
     ds: &gen::Dataset,
-    truth: &[i64],
     scratch: &Path,
 ) -> Result<RunResult> {
     let c = p.cell;
@@ -423,8 +420,11 @@ fn run_one(
             } else if !output.exists() {
                 row.reason = "no output file".to_string();
             } else {
-                match check::read_answer(&output, c.d, c.k_max)
-                    .and_then(|a| check::judge(&a, truth, c.k_max, cfg.shape == Shape::Blobs))
+                // The ground truth is read only now, after the run, so it is not part
+                // of the harness's RSS while a contestant runs.
+                let truth = npy::read_i64(&ds.labels)?;
+                match check::read_answer(&output, c.n, c.d, c.k_max)
+                    .and_then(|a| check::judge(&a, &truth, c.k_max, cfg.shape == Shape::Blobs))
                 {
                     Err(e) => row.reason = format!("unreadable output: {e:#}"),
                     Ok(v) => {

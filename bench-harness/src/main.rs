@@ -115,6 +115,9 @@ struct RunArgs {
     /// Give every contestant these initial centers (CSV, k rows × d columns): fits that k only.
     #[arg(long)]
     init_centers: Option<PathBuf>,
+    /// Data shape of the grid (the ARI check applies to blobs only).
+    #[arg(long, value_enum, default_value_t = Shape::Blobs)]
+    shape: Shape,
     #[command(flatten)]
     common: Common,
 }
@@ -182,6 +185,7 @@ struct OracleArgs {
 }
 
 fn main() {
+    measure::keep_heap_small();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Gen(a) => cmd_gen(a),
@@ -369,7 +373,7 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
         ),
         contestants: p.contestants.clone(),
         thread_counts: None,
-        shape: Shape::Blobs,
+        shape: a.shape,
         timeout: Duration::from_secs_f64(c.timeout.unwrap_or(preset.timeout_s).max(0.001)),
         fresh: c.fresh,
         tools: p.tools.clone(),

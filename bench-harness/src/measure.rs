@@ -112,9 +112,26 @@ fn read_status_kb(path: &str, key: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Resets this process's RSS high-water mark to its current RSS, so children spawned
-/// next do not inherit an old peak in their `ru_maxrss`. Best effort.
-fn reset_own_peak_rss() {
+/// Keeps the harness's heap from holding on to freed memory: large allocations (the
+/// answers it checks) always get their own mapping, returned to the OS when freed.
+/// Call once at start-up. glibc only; elsewhere a no-op.
+pub fn keep_heap_small() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes a malloc tuning parameter; called before threads start.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+/// Returns freed heap memory to the OS and resets this process's RSS high-water mark to
+/// its current RSS, so the child spawned next does not inherit an old peak in its
+/// `ru_maxrss`. Best effort.
+fn shrink_and_reset_own_peak_rss() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory at the top of the heap to the OS.
+    unsafe {
+        libc::malloc_trim(0);
+    }
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
@@ -130,7 +147,7 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> std::io::Result<Measurement>
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
     let sampler = std::thread::spawn(move || sample(pid_rx, stop_rx, timeout));
 
-    reset_own_peak_rss();
+    shrink_and_reset_own_peak_rss();
     let harness_rss_mb = self_rss_kb().unwrap_or(0) as f64 / 1024.0;
 
     let start = Instant::now();

@@ -77,7 +77,7 @@ fn identical_init_centers_give_identical_answers() {
             "{}-t{}-blobs_n{n}_d{d}_k{k}_s20260609.out.csv",
             r.contestant, r.threads
         ));
-        let a = check::read_answer(&file, d, k).unwrap();
+        let a = check::read_answer(&file, n, d, k).unwrap();
         answers.push((r.contestant.clone(), a.labels, r.inertia.unwrap()));
     }
     for name in [
