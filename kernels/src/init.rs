@@ -133,13 +133,7 @@ fn kmeans_pp<L: Layout>(x: &L, exec: &Exec, k: usize, trials: usize, rng: &mut R
         } else {
             exec.for_each(&mut cand_pots, |ci, pots| {
                 let rows = chunk_rows(ci, n);
-                for (t, p) in pots.iter_mut().enumerate() {
-                    *p = x.potential_with(
-                        rows.clone(),
-                        &cand_rows[t * d..(t + 1) * d],
-                        &closest[rows.clone()],
-                    );
-                }
+                x.potentials(rows.clone(), &cand_rows, &closest[rows], pots);
             });
             let mut best = 0;
             let mut best_pot = f64::INFINITY;

@@ -90,8 +90,10 @@ impl Partial {
         self.counts.fill(0.0);
         self.changed = 0;
     }
-    /// Adds point `x` to cluster `j`.
-    #[inline]
+    /// Adds point `x` to cluster `j`. (Inlined into the SIMD kernels, where it is
+    /// vectorized at their instruction set; elementwise adds round the same at any
+    /// width, so sums stay bit-identical.)
+    #[inline(always)]
     pub fn add(&mut self, j: usize, x: &[f64]) {
         let d = x.len();
         for (s, v) in self.sums[j * d..(j + 1) * d].iter_mut().zip(x) {
@@ -148,13 +150,17 @@ pub trait Layout: Sync {
         }
         s
     }
-    /// `Σ min(closest[i], dist2(row(i), c))` over `rows`, in row order.
-    fn potential_with(&self, rows: Range<usize>, c: &[f64], closest: &[f64]) -> f64 {
-        let mut s = 0.0;
+    /// For each candidate `t` of `cands` (`m × d`): `pots[t] = Σ min(closest[i],
+    /// dist2(row(i), cand_t))` over `rows`, summed in row order.
+    fn potentials(&self, rows: Range<usize>, cands: &[f64], closest: &[f64], pots: &mut [f64]) {
+        let d = self.d();
+        pots.fill(0.0);
         for (i, v) in rows.zip(closest) {
-            s += dist2(self.row(i), c).min(*v);
+            let row = self.row(i);
+            for (p, c) in pots.iter_mut().zip(cands.chunks_exact(d)) {
+                *p += dist2(row, c).min(*v);
+            }
         }
-        s
     }
     /// Short name for reports (`aos`, `flat`).
     fn name(&self) -> &'static str;
@@ -190,8 +196,8 @@ impl<T: Layout + ?Sized> Layout for &T {
     ) -> f64 {
         (**self).update_closest(rows, c, closest, init)
     }
-    fn potential_with(&self, rows: Range<usize>, c: &[f64], closest: &[f64]) -> f64 {
-        (**self).potential_with(rows, c, closest)
+    fn potentials(&self, rows: Range<usize>, cands: &[f64], closest: &[f64], pots: &mut [f64]) {
+        (**self).potentials(rows, cands, closest, pots)
     }
     fn name(&self) -> &'static str {
         (**self).name()
@@ -203,11 +209,37 @@ impl<T: Layout + ?Sized> Layout for &T {
 pub struct Flat<'a> {
     m: &'a Matrix,
     kernel: KernelChoice,
+    /// Largest squared row norm (bounds the SIMD kernel's rounding error).
+    xmax: f64,
 }
 
 impl<'a> Flat<'a> {
+    /// Wraps a matrix (one pass over it to find the largest row norm).
     pub fn new(m: &'a Matrix, kernel: KernelChoice) -> Self {
-        Flat { m, kernel }
+        let xmax = m
+            .as_slice()
+            .chunks_exact(m.d().max(1))
+            .map(|r| r.iter().map(|v| v * v).sum::<f64>())
+            .fold(0.0, f64::max);
+        Flat { m, kernel, xmax }
+    }
+
+    fn seed_kernel(&self, rows: Range<usize>, cands: &[f64], mode: kernel::simd::SeedMode) -> f64 {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let d = self.m.d();
+        let x = &self.m.as_slice()[rows.start * d..rows.end * d];
+        SCRATCH.with(|s| {
+            let mut scratch = s.borrow_mut();
+            kernel::isa::dispatch(kernel::simd::Seed {
+                x,
+                d,
+                cands,
+                mode,
+                scratch: &mut scratch,
+            })
+        })
     }
 }
 
@@ -232,7 +264,54 @@ impl Layout for Flat<'_> {
     ) {
         let d = self.m.d();
         let x = &self.m.as_slice()[rows.start * d..rows.end * d];
-        kernel::assign_block(self.kernel, x, d, centers, labels, part, accumulate);
+        kernel::assign_block(
+            self.kernel,
+            x,
+            d,
+            centers,
+            labels,
+            part,
+            accumulate,
+            self.xmax,
+        );
+    }
+    fn update_closest(
+        &self,
+        rows: Range<usize>,
+        c: &[f64],
+        closest: &mut [f64],
+        init: bool,
+    ) -> f64 {
+        if self.kernel == KernelChoice::Scalar {
+            let mut s = 0.0;
+            for (i, v) in rows.zip(closest.iter_mut()) {
+                let dd = dist2(self.row(i), c);
+                if init || dd < *v {
+                    *v = dd;
+                }
+                s += *v;
+            }
+            return s;
+        }
+        self.seed_kernel(rows, c, kernel::simd::SeedMode::Update { closest, init })
+    }
+    fn potentials(&self, rows: Range<usize>, cands: &[f64], closest: &[f64], pots: &mut [f64]) {
+        if self.kernel == KernelChoice::Scalar {
+            pots.fill(0.0);
+            let d = self.d();
+            for (i, v) in rows.zip(closest) {
+                let row = self.row(i);
+                for (p, c) in pots.iter_mut().zip(cands.chunks_exact(d)) {
+                    *p += dist2(row, c).min(*v);
+                }
+            }
+            return;
+        }
+        self.seed_kernel(
+            rows,
+            cands,
+            kernel::simd::SeedMode::Potentials { closest, pots },
+        );
     }
     fn name(&self) -> &'static str {
         "flat"

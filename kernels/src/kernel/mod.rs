@@ -2,11 +2,15 @@
 //!
 //! * [`scalar`]: the canonical loop over a contiguous block (the reference every other
 //!   kernel is tested against).
+//! * [`simd`]: the portable SIMD kernels (pulp), register-tiled, at the level chosen
+//!   by [`isa`] (AVX-512, AVX2+FMA, NEON, wasm simd128, or pulp's scalar backend).
 //!
 //! Every kernel returns the canonical labels (argmin of [`crate::layout::dist2`],
 //! lowest index on ties) and accumulates points in row order.
 
+pub mod isa;
 pub mod scalar;
+pub mod simd;
 
 use crate::layout::{Centers, Partial};
 
@@ -36,15 +40,49 @@ impl std::str::FromStr for KernelChoice {
     }
 }
 
-/// Derived copies of the centers that kernels read (refreshed once per iteration).
+/// Derived copies of the centers that the SIMD kernel reads, refreshed once per
+/// iteration (buffers keep their size: no allocation after the first).
 #[derive(Default, Debug)]
-pub struct Prepared {}
+pub struct Prepared {
+    pub(crate) k: usize,
+    /// `k` rounded up to [`simd::PAD`].
+    pub(crate) kp: usize,
+    /// Transposed centers, `d × kp`, zero in the padding.
+    pub(crate) ct: Vec<f64>,
+    /// `‖c_j‖²`, `+∞` in the padding (so padding never wins).
+    pub(crate) cnorm: Vec<f64>,
+    /// Start value of the direct form's sums: 0, or `+∞` in the padding.
+    pub(crate) zinit: Vec<f64>,
+    /// Largest `‖c_j‖²`.
+    pub(crate) cmax: f64,
+}
 
 impl Prepared {
-    pub(crate) fn prepare(&mut self, _centers: &[f64], _k: usize, _d: usize) {}
+    pub(crate) fn prepare(&mut self, centers: &[f64], k: usize, d: usize) {
+        let kp = k.div_ceil(simd::PAD) * simd::PAD;
+        self.k = k;
+        self.kp = kp;
+        self.ct.resize(d * kp, 0.0);
+        self.cnorm.resize(kp, f64::INFINITY);
+        self.zinit.resize(kp, f64::INFINITY);
+        self.cmax = 0.0;
+        for j in 0..k {
+            let c = &centers[j * d..(j + 1) * d];
+            let mut nn = 0.0;
+            for (t, v) in c.iter().enumerate() {
+                self.ct[t * kp + j] = *v;
+                nn += v * v;
+            }
+            self.cnorm[j] = nn;
+            self.zinit[j] = 0.0;
+            self.cmax = self.cmax.max(nn);
+        }
+    }
 }
 
 /// Assigns the rows of `x` (row-major, `d` columns) to their nearest centers.
+/// `xmax` bounds the squared row norms (for the SIMD kernel's near-tie check).
+#[allow(clippy::too_many_arguments)]
 pub fn assign_block(
     choice: KernelChoice,
     x: &[f64],
@@ -53,11 +91,20 @@ pub fn assign_block(
     labels: &mut [u32],
     part: &mut Partial,
     accumulate: bool,
+    xmax: f64,
 ) {
     match choice {
-        KernelChoice::Scalar | KernelChoice::Simd | KernelChoice::Auto => {
-            scalar::assign(x, d, centers, labels, part, accumulate)
-        }
+        KernelChoice::Scalar => scalar::assign(x, d, centers, labels, part, accumulate),
+        KernelChoice::Simd | KernelChoice::Auto => isa::dispatch(simd::Assign {
+            x,
+            d,
+            centers: centers.values(),
+            prep: &centers.prepared,
+            labels,
+            part,
+            accumulate,
+            xmax,
+        }),
     }
 }
 
@@ -65,11 +112,11 @@ pub fn assign_block(
 pub fn resolved_name(choice: KernelChoice) -> &'static str {
     match choice {
         KernelChoice::Scalar => "scalar",
-        KernelChoice::Simd | KernelChoice::Auto => "scalar",
+        KernelChoice::Simd | KernelChoice::Auto => "simd",
     }
 }
 
 /// Name of the SIMD instruction set the portable kernels dispatch to.
 pub fn isa_name() -> &'static str {
-    "scalar"
+    isa::active().name()
 }

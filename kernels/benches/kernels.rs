@@ -1,0 +1,257 @@
+//! `cargo bench -p kernels --bench kernels`: wall-time benches (Criterion) of the
+//! assignment step, one Lloyd iteration, k-means++ seeding and CSV parsing, for the
+//! `aos` and `flat` layouts, every SIMD level this machine has, and 1 and 2 threads,
+//! over the seed's shapes (n = 256k; d ∈ {2, 8, 32}; k ∈ {8, 32}) and a
+//! cache-resident n = 4096.
+//!
+//! Throughput: assignment and Lloyd report elements = flops (2·n·k·d per pass, read
+//! "elem/s" as FLOP/s); parsing reports bytes of CSV. Before the benches run, the
+//! machine probe (FMA peak, triad bandwidth) is printed and written to
+//! `target/criterion/probe.json`, so results can be read as a fraction of the limits
+//! (see BENCHMARKS.md).
+//!
+//! Environment: `KMEANS_BENCH_QUICK=1` runs only n = 4096 and 65,536 with fewer samples.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use kernels::data::aos::{Aos, DataPoint};
+use kernels::data::Matrix;
+use kernels::exec::Exec;
+use kernels::init::{initial_centers, Init};
+use kernels::kernel::isa::{self, Isa};
+use kernels::kernel::KernelChoice;
+use kernels::layout::{Centers, Flat, Layout, Partial};
+use kernels::lloyd::{lloyd, Params, CHUNK_ROWS};
+use kernels::rng::Rng;
+use std::time::Duration;
+
+fn quick() -> bool {
+    std::env::var_os("KMEANS_BENCH_QUICK").is_some()
+}
+
+fn sizes() -> Vec<usize> {
+    if quick() {
+        vec![4096, 65_536]
+    } else {
+        vec![4096, 262_144]
+    }
+}
+
+/// Blobs with std 0.5 around k random centers in [-20, 20)^d.
+fn data(n: usize, d: usize, k: usize) -> Vec<f64> {
+    let mut rng = Rng::for_k(1, k);
+    let centers: Vec<f64> = (0..k * d).map(|_| rng.uniform() * 40.0 - 20.0).collect();
+    let mut out = Vec::with_capacity(n * d);
+    for i in 0..n {
+        let c = i % k;
+        for t in 0..d {
+            let u1 = rng.uniform().max(1e-300);
+            let u2 = rng.uniform();
+            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+            out.push(centers[c * d + t] + 0.5 * z);
+        }
+    }
+    out
+}
+
+fn aos_of(m: &Matrix) -> Aos {
+    Aos::from_points(
+        (0..m.n())
+            .map(|i| DataPoint {
+                id: format!("p{i}"),
+                features: m.row(i).to_vec(),
+            })
+            .collect(),
+    )
+}
+
+/// The variants of the assignment step: (name, layout, ISA cap).
+fn isa_levels() -> Vec<Isa> {
+    Isa::ALL
+        .into_iter()
+        .filter(|&l| l <= isa::detected() && (l != Isa::Simd128 || !cfg!(target_arch = "x86_64")))
+        .collect()
+}
+
+/// One full assignment pass (labels + per-chunk sums, merged), as Lloyd runs it.
+fn assign_pass(
+    x: &dyn Layout,
+    exec: &Exec,
+    centers: &Centers,
+    labels: &mut [u32],
+    parts: &mut [Partial],
+) {
+    exec.for_each_chunk(labels, CHUNK_ROWS, parts, |c, lab, part| {
+        part.clear();
+        let s = c * CHUNK_ROWS;
+        x.assign(s..s + lab.len(), centers, lab, part, true);
+    });
+}
+
+fn bench_assign(c: &mut Criterion) {
+    for n in sizes() {
+        for d in [2usize, 8, 32] {
+            for k in [8usize, 32] {
+                let mut g = c.benchmark_group(format!("assign/n{n}/d{d}/k{k}"));
+                g.throughput(Throughput::Elements((2 * n * k * d) as u64));
+                g.sample_size(10)
+                    .measurement_time(Duration::from_secs(if quick() { 1 } else { 2 }));
+                g.warm_up_time(Duration::from_millis(300));
+                let m = Matrix::from_vec(n, d, data(n, d, k));
+                let aos = aos_of(&m);
+                let exec0 = Exec::serial();
+                let flat_s = Flat::new(&m, KernelChoice::Scalar);
+                let c0 = initial_centers(&flat_s, &exec0, k, &Init::Random, &mut Rng::for_k(3, k));
+                let mut centers = Centers::new(k, d);
+                centers.set(&c0);
+                let mut labels = vec![0u32; n];
+                let mut parts = vec![Partial::new(k, d); n.div_ceil(CHUNK_ROWS)];
+                for threads in [1usize, 2] {
+                    let exec = Exec::new(threads).unwrap();
+                    g.bench_function(BenchmarkId::new("aos", format!("t{threads}")), |b| {
+                        b.iter(|| assign_pass(&aos, &exec, &centers, &mut labels, &mut parts))
+                    });
+                    g.bench_function(
+                        BenchmarkId::new("flat-scalar", format!("t{threads}")),
+                        |b| {
+                            b.iter(|| {
+                                assign_pass(&flat_s, &exec, &centers, &mut labels, &mut parts)
+                            })
+                        },
+                    );
+                    let flat = Flat::new(&m, KernelChoice::Simd);
+                    for level in isa_levels() {
+                        isa::set_max_isa(Some(level));
+                        g.bench_function(
+                            BenchmarkId::new(
+                                format!("flat-simd-{}", level.name()),
+                                format!("t{threads}"),
+                            ),
+                            |b| {
+                                b.iter(|| {
+                                    assign_pass(&flat, &exec, &centers, &mut labels, &mut parts)
+                                })
+                            },
+                        );
+                    }
+                    isa::set_max_isa(None);
+                }
+                g.finish();
+            }
+        }
+    }
+}
+
+fn bench_lloyd_and_seeding(c: &mut Criterion) {
+    let n = *sizes().last().unwrap_or(&4096);
+    for d in [2usize, 8, 32] {
+        let k = 32;
+        let m = Matrix::from_vec(n, d, data(n, d, k));
+        let aos = aos_of(&m);
+        let flat = Flat::new(&m, KernelChoice::Auto);
+        let exec = Exec::serial();
+        let c0 = initial_centers(&flat, &exec, k, &Init::Random, &mut Rng::for_k(3, k));
+        // One Lloyd iteration: assignment with sums, center update, then (as the loop
+        // ended by max-iter) the final label pass and the inertia.
+        let p = Params {
+            max_iter: 1,
+            tol: 0.0,
+        };
+        let mut g = c.benchmark_group(format!("lloyd1/n{n}/d{d}/k{k}"));
+        g.throughput(Throughput::Elements((2 * 2 * n * k * d) as u64));
+        g.sample_size(10).measurement_time(Duration::from_secs(2));
+        g.bench_function("aos", |b| b.iter(|| lloyd(&aos, &exec, &c0, &p, 0.0)));
+        g.bench_function("flat", |b| b.iter(|| lloyd(&flat, &exec, &c0, &p, 0.0)));
+        g.finish();
+
+        let mut g = c.benchmark_group(format!("seed-greedy-kmeans++/n{n}/d{d}/k{k}"));
+        g.sample_size(10).measurement_time(Duration::from_secs(3));
+        g.bench_function("aos", |b| {
+            b.iter(|| {
+                initial_centers(
+                    &aos,
+                    &exec,
+                    k,
+                    &Init::GreedyKMeansPlusPlus,
+                    &mut Rng::for_k(5, k),
+                )
+            })
+        });
+        g.bench_function("flat", |b| {
+            b.iter(|| {
+                initial_centers(
+                    &flat,
+                    &exec,
+                    k,
+                    &Init::GreedyKMeansPlusPlus,
+                    &mut Rng::for_k(5, k),
+                )
+            })
+        });
+        g.finish();
+    }
+}
+
+fn bench_parse(c: &mut Criterion) {
+    let n = *sizes().last().unwrap_or(&4096);
+    let dir = tempfile::tempdir().unwrap();
+    for d in [2usize, 8, 32] {
+        let vals = data(n, d, 8);
+        let mut text = String::from("ID");
+        for j in 1..=d {
+            text += &format!(",feature_{j}");
+        }
+        text.push('\n');
+        let mut b = ryu::Buffer::new();
+        for i in 0..n {
+            text += &format!("p{i}");
+            for v in &vals[i * d..(i + 1) * d] {
+                text.push(',');
+                text += b.format(*v);
+            }
+            text.push('\n');
+        }
+        let path = dir.path().join(format!("d{d}.csv"));
+        std::fs::write(&path, &text).unwrap();
+        let mut g = c.benchmark_group(format!("parse-csv/n{n}/d{d}"));
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.sample_size(10).measurement_time(Duration::from_secs(2));
+        for threads in [1usize, 2] {
+            let exec = Exec::new(threads).unwrap();
+            g.bench_function(format!("t{threads}"), |bch| {
+                bch.iter(|| kernels::data::load(&path, &exec).unwrap())
+            });
+        }
+        g.finish();
+    }
+}
+
+fn probe(_: &mut Criterion) {
+    let all = kernels::exec::available_cores();
+    let mut fields = Vec::new();
+    for t in [1, all] {
+        let f = kernels::probe::fma_peak_gflops(t);
+        let bw = kernels::probe::triad_gbs(t);
+        eprintln!("probe: threads {t}: FMA peak {f:.1} GFLOP/s, triad {bw:.1} GB/s");
+        fields.push(format!(
+            "\"fma_gflops_t{t}\": {f:.3}, \"triad_gbs_t{t}\": {bw:.3}"
+        ));
+    }
+    let _ = std::fs::create_dir_all("target/criterion");
+    let _ = std::fs::write(
+        "target/criterion/probe.json",
+        format!(
+            "{{\"isa\": \"{}\", {}}}\n",
+            isa::detected().name(),
+            fields.join(", ")
+        ),
+    );
+}
+
+criterion_group!(
+    benches,
+    probe,
+    bench_assign,
+    bench_lloyd_and_seeding,
+    bench_parse
+);
+criterion_main!(benches);

@@ -1,0 +1,407 @@
+//! The portable SIMD assignment and seeding kernels, written once over
+//! [`pulp::Simd`] (no `unsafe`), dispatched by [`super::isa::dispatch`].
+//!
+//! **Assignment.** Vectorized over centers: the centers are kept transposed
+//! (`d × kp`, `kp` = k rounded up to [`PAD`]), so one broadcast of `x[r][t]` meets a
+//! vector of `L` centers. A register tile of [`MR`] rows × `NV` center vectors
+//! (`NV` = 4 with 8 lanes, 2 with fewer: 16 or 8 accumulators, as a BLIS micro-kernel)
+//! runs over `t`, then a vectorized running argmin (best, its index, and the second
+//! best per lane) consumes the tile. Two forms:
+//!
+//! * **direct** (`d ≤ DIRECT_MAX_D`): each lane computes `Σ_t (x_t − c_t)²` with a
+//!   separate multiply and add, in the order of `t` — bit for bit the canonical
+//!   [`dist2`], so labels are exact with no re-check. For tiny d the work per
+//!   row is a handful of vector ops, and nothing is wasted on padding `d`.
+//! * **expanded** (larger d): `score_j = ‖c_j‖² − 2 x·c_j` with FMAs (`‖x‖²` is the
+//!   same for every j), a third of the direct form's operations. Rounding could flip
+//!   a near-tie, so when the gap between the best and second-best score is not larger
+//!   than a bound on the rounding error of both forms ([`margin`]), the row is
+//!   re-assigned with the canonical [`dist2`] over all centers. Labels are therefore
+//!   always the canonical ones.
+//!
+//! **Seeding** (k-means++ distance updates). These need the distance *values*, which
+//! feed sums and sampling, bit-identical to the canonical ones (so both layouts
+//! choose the same centers). Blocks of [`SEED_BLOCK`] rows are transposed into a
+//! small buffer; each lane then runs the canonical sequence for one row, so the
+//! values are exact, and each candidate's potential is summed over rows in row order.
+
+// Register tiles index `acc[r][v]` with constant bounds; index loops say what the
+// micro-kernel does more plainly than iterator chains.
+#![allow(clippy::needless_range_loop)]
+
+use super::Prepared;
+use crate::layout::{dist2, Partial};
+use pulp::{Simd, WithSimd};
+
+/// Rows per register tile.
+pub const MR: usize = 4;
+/// Centers are padded to a multiple of this (the widest vector: 8 f64 lanes).
+pub const PAD: usize = 8;
+/// Largest d that uses the direct form (chosen by measurement, see BENCHMARKS.md).
+pub const DIRECT_MAX_D: usize = 4;
+/// Rows transposed at once by the seeding kernels (a multiple of every lane count).
+pub const SEED_BLOCK: usize = 8;
+
+const IOTA: [f64; 8] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
+
+/// Bound on the rounding error of the expanded score difference plus that of the
+/// canonical distances, for rows with `‖x‖² ≤ xmax` and centers with
+/// `‖c‖² ≤ cmax`: `8 (d + 2) ε (xmax + cmax)` plus an absolute term for underflow.
+/// (Both dot products have error `≤ γ_d ‖x‖‖c‖`; the canonical sum `≤ γ_d · dist`,
+/// and `dist ≤ 2 (‖x‖² + ‖c‖²)`; 8 covers all four terms with room to spare.)
+#[inline]
+pub fn margin(d: usize, xmax: f64, cmax: f64) -> f64 {
+    8.0 * (d as f64 + 2.0) * f64::EPSILON * (xmax + cmax) + (d as f64 + 2.0) * 1e-300
+}
+
+/// The assignment of one block of rows.
+pub struct Assign<'a> {
+    pub x: &'a [f64],
+    pub d: usize,
+    pub centers: &'a [f64],
+    pub prep: &'a Prepared,
+    pub labels: &'a mut [u32],
+    pub part: &'a mut Partial,
+    pub accumulate: bool,
+    /// Largest squared row norm of the data set (for the expanded form's margin).
+    pub xmax: f64,
+}
+
+/// Per-row running argmin state, one vector of each.
+#[derive(Clone, Copy)]
+struct Best<V> {
+    best: V,
+    idx: V,
+    second: V,
+}
+
+impl WithSimd for Assign<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let lanes = S::F64_LANES;
+        if lanes >= 8 {
+            run::<S, 4>(simd, self)
+        } else {
+            run::<S, 2>(simd, self)
+        }
+    }
+}
+
+#[inline(always)]
+fn run<S: Simd, const NV: usize>(simd: S, a: Assign<'_>) {
+    let Assign {
+        x,
+        d,
+        centers,
+        prep,
+        labels,
+        part,
+        accumulate,
+        xmax,
+    } = a;
+    let k = prep.k;
+    let n = labels.len();
+    let direct = d <= DIRECT_MAX_D;
+    let (ct, _) = S::as_simd_f64s(&prep.ct);
+    let (cnorm, _) = S::as_simd_f64s(&prep.cnorm);
+    let (zinit, _) = S::as_simd_f64s(&prep.zinit);
+    let kpv = prep.kp / S::F64_LANES;
+    let iota = simd.partial_load_f64s(&IOTA[..S::F64_LANES]);
+    let bound = margin(d, xmax, prep.cmax);
+
+    let ctx = Finish {
+        k,
+        d,
+        direct,
+        bound,
+        centers,
+        accumulate,
+    };
+    let init = Best {
+        best: simd.splat_f64s(f64::INFINITY),
+        idx: simd.splat_f64s(0.0),
+        second: simd.splat_f64s(f64::INFINITY),
+    };
+    let mut i = 0;
+    while i + MR <= n {
+        let rows: [&[f64]; MR] = std::array::from_fn(|r| &x[(i + r) * d..(i + r + 1) * d]);
+        let mut st = [init; MR];
+        if k > 1 {
+            tiles::<S, MR, NV>(simd, &rows, d, ct, cnorm, zinit, kpv, iota, direct, &mut st);
+        }
+        for r in 0..MR {
+            ctx.finish::<S>(simd, &mut labels[i + r], rows[r], &st[r], part);
+        }
+        i += MR;
+    }
+    while i < n {
+        let rows: [&[f64]; 1] = [&x[i * d..(i + 1) * d]];
+        let mut st = [init; 1];
+        if k > 1 {
+            tiles::<S, 1, NV>(simd, &rows, d, ct, cnorm, zinit, kpv, iota, direct, &mut st);
+        }
+        ctx.finish::<S>(simd, &mut labels[i], rows[0], &st[0], part);
+        i += 1;
+    }
+}
+
+/// What the end of a row needs (a plain struct, not a closure: closures are not
+/// inlined into the target-feature context of the kernel, and the SIMD operations
+/// inside them would turn into function calls).
+struct Finish<'a> {
+    k: usize,
+    d: usize,
+    direct: bool,
+    bound: f64,
+    centers: &'a [f64],
+    accumulate: bool,
+}
+
+impl Finish<'_> {
+    /// Final argmin of one row (re-checked with the canonical distance when the
+    /// expanded form's gap is within the rounding bound), label, and accumulation.
+    #[inline(always)]
+    fn finish<S: Simd>(
+        &self,
+        simd: S,
+        label: &mut u32,
+        row: &[f64],
+        st: &Best<S::f64s>,
+        part: &mut Partial,
+    ) {
+        let best = if self.k == 1 {
+            0
+        } else {
+            let (j, b, s) = reduce::<S>(simd, st, !self.direct);
+            if self.direct || s - b > self.bound {
+                j
+            } else {
+                canonical(row, self.centers, self.d, self.k)
+            }
+        };
+        if *label != best as u32 {
+            part.changed += 1;
+            *label = best as u32;
+        }
+        if self.accumulate {
+            part.add(best, row);
+        }
+    }
+}
+
+/// All center vectors for `R` rows: full groups of `NV` vectors, then one at a time.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn tiles<S: Simd, const R: usize, const NV: usize>(
+    simd: S,
+    rows: &[&[f64]; R],
+    d: usize,
+    ct: &[S::f64s],
+    cnorm: &[S::f64s],
+    zinit: &[S::f64s],
+    kpv: usize,
+    iota: S::f64s,
+    direct: bool,
+    st: &mut [Best<S::f64s>; R],
+) {
+    let mut jv = 0;
+    while jv + NV <= kpv {
+        tile::<S, R, NV>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st);
+        jv += NV;
+    }
+    while jv < kpv {
+        tile::<S, R, 1>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st);
+        jv += 1;
+    }
+}
+
+/// One register tile: `R` rows × `V` center vectors starting at vector `jv`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn tile<S: Simd, const R: usize, const V: usize>(
+    simd: S,
+    rows: &[&[f64]; R],
+    d: usize,
+    ct: &[S::f64s],
+    cnorm: &[S::f64s],
+    zinit: &[S::f64s],
+    kpv: usize,
+    jv: usize,
+    iota: S::f64s,
+    direct: bool,
+    st: &mut [Best<S::f64s>; R],
+) {
+    let mut acc = [[simd.splat_f64s(0.0); V]; R];
+    if direct {
+        for row in acc.iter_mut() {
+            for (v, a) in row.iter_mut().enumerate() {
+                *a = zinit[jv + v];
+            }
+        }
+        for t in 0..d {
+            let c = &ct[t * kpv + jv..t * kpv + jv + V];
+            for r in 0..R {
+                let xb = simd.splat_f64s(rows[r][t]);
+                for v in 0..V {
+                    let diff = simd.sub_f64s(xb, c[v]);
+                    acc[r][v] = simd.add_f64s(acc[r][v], simd.mul_f64s(diff, diff));
+                }
+            }
+        }
+    } else {
+        for t in 0..d {
+            let c = &ct[t * kpv + jv..t * kpv + jv + V];
+            for r in 0..R {
+                let xb = simd.splat_f64s(rows[r][t]);
+                for v in 0..V {
+                    acc[r][v] = simd.mul_add_f64s(xb, c[v], acc[r][v]);
+                }
+            }
+        }
+        let m2 = simd.splat_f64s(-2.0);
+        for row in acc.iter_mut() {
+            for (v, a) in row.iter_mut().enumerate() {
+                *a = simd.mul_add_f64s(m2, *a, cnorm[jv + v]);
+            }
+        }
+    }
+    let lanes = S::F64_LANES as f64;
+    for r in 0..R {
+        let s = &mut st[r];
+        for v in 0..V {
+            let score = acc[r][v];
+            let idx = simd.add_f64s(iota, simd.splat_f64s(((jv + v) as f64) * lanes));
+            let lt = simd.less_than_f64s(score, s.best);
+            s.second = simd.min_f64s(s.second, simd.max_f64s(score, s.best));
+            s.best = simd.select_f64s(lt, score, s.best);
+            s.idx = simd.select_f64s(lt, idx, s.idx);
+        }
+    }
+}
+
+/// Horizontal reduction: (index of the best score, lowest index on ties; best;
+/// second best, which equals best on a tie). Branch-free, in vector registers.
+#[inline(always)]
+fn reduce<S: Simd>(simd: S, st: &Best<S::f64s>, want_second: bool) -> (usize, f64, f64) {
+    let inf = simd.splat_f64s(f64::INFINITY);
+    let b = simd.reduce_min_f64s(st.best);
+    let at_min = simd.equal_f64s(st.best, simd.splat_f64s(b));
+    let j = simd.reduce_min_f64s(simd.select_f64s(at_min, st.idx, inf));
+    if !want_second {
+        return (j as usize, b, f64::INFINITY);
+    }
+    let chosen = simd.equal_f64s(st.idx, simd.splat_f64s(j));
+    let others = simd.reduce_min_f64s(simd.select_f64s(chosen, inf, st.best));
+    let second = simd.reduce_min_f64s(st.second).min(others);
+    (j as usize, b, second)
+}
+
+/// The canonical argmin for one row (the re-check of near-ties).
+#[inline(never)]
+pub fn canonical(row: &[f64], centers: &[f64], d: usize, k: usize) -> usize {
+    let mut best = 0;
+    let mut best_d = f64::INFINITY;
+    for j in 0..k {
+        let dd = dist2(row, &centers[j * d..(j + 1) * d]);
+        if dd < best_d {
+            best_d = dd;
+            best = j;
+        }
+    }
+    best
+}
+
+/// What a [`Seed`] pass computes.
+pub enum SeedMode<'a> {
+    /// `closest[i] = min(closest[i], dist2(x_i, c))` (or `=` when `init`) for the one
+    /// candidate; the pass returns the new sum in row order.
+    Update { closest: &'a mut [f64], init: bool },
+    /// `pots[t] = Σ_i min(closest[i], dist2(x_i, cand_t))` in row order, per candidate.
+    Potentials {
+        closest: &'a [f64],
+        pots: &'a mut [f64],
+    },
+}
+
+/// Seeding kernel over rows `x` (row-major, `d` columns) and candidates `cands`
+/// (`m × d`).
+pub struct Seed<'a> {
+    pub x: &'a [f64],
+    pub d: usize,
+    pub cands: &'a [f64],
+    pub mode: SeedMode<'a>,
+    /// Scratch of `d × SEED_BLOCK` values (kept by the caller across calls).
+    pub scratch: &'a mut Vec<f64>,
+}
+
+impl WithSimd for Seed<'_> {
+    type Output = f64;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> f64 {
+        let Seed {
+            x,
+            d,
+            cands,
+            mut mode,
+            scratch,
+        } = self;
+        let n = x.len() / d;
+        let m = match mode {
+            SeedMode::Update { .. } => 1,
+            SeedMode::Potentials { ref mut pots, .. } => {
+                pots.fill(0.0);
+                cands.len() / d
+            }
+        };
+        let l = S::F64_LANES;
+        let per = SEED_BLOCK / l; // vectors per transposed column
+        scratch.resize(d * SEED_BLOCK, 0.0);
+        let mut sum = 0.0;
+        let mut vals = [0.0f64; SEED_BLOCK];
+        let mut i = 0;
+        while i < n {
+            let b = (n - i).min(SEED_BLOCK);
+            // transpose rows i..i+b into scratch[t * SEED_BLOCK + r] (short blocks
+            // repeat row i; those lanes are ignored)
+            for r in 0..SEED_BLOCK {
+                let src = if r < b { i + r } else { i };
+                for (t, v) in x[src * d..(src + 1) * d].iter().enumerate() {
+                    scratch[t * SEED_BLOCK + r] = *v;
+                }
+            }
+            let (xt, _) = S::as_simd_f64s(scratch);
+            for c in 0..m {
+                let cand = &cands[c * d..(c + 1) * d];
+                for p in 0..per {
+                    let mut acc = simd.splat_f64s(0.0);
+                    for (t, &cv) in cand.iter().enumerate() {
+                        let diff = simd.sub_f64s(xt[t * per + p], simd.splat_f64s(cv));
+                        acc = simd.add_f64s(acc, simd.mul_f64s(diff, diff));
+                    }
+                    let lanes: &[f64] = bytemuck::cast_slice(std::slice::from_ref(&acc));
+                    vals[p * l..(p + 1) * l].copy_from_slice(lanes);
+                }
+                match &mut mode {
+                    SeedMode::Update { closest, init } => {
+                        for (v, &dd) in closest[i..i + b].iter_mut().zip(&vals[..b]) {
+                            if *init || dd < *v {
+                                *v = dd;
+                            }
+                            sum += *v;
+                        }
+                    }
+                    SeedMode::Potentials { closest, pots } => {
+                        let mut p = pots[c];
+                        for (&dd, &v) in vals[..b].iter().zip(&closest[i..i + b]) {
+                            p += dd.min(v);
+                        }
+                        pots[c] = p;
+                    }
+                }
+            }
+            i += b;
+        }
+        sum
+    }
+}
