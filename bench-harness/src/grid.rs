@@ -199,6 +199,12 @@ pub fn execute(cfg: &GridConfig) -> Result<Outcome> {
         );
     }
 
+    if let Some(load) = load_1m().filter(|&l| l > 0.5 * cores as f64) {
+        eprintln!(
+            "warning: the machine is busy (load average {load:.2} on {cores} cores): timings will be inflated; \
+             the load before each run is recorded in the load_1m column"
+        );
+    }
     let bar = ProgressBar::new(todo.len() as u64);
     bar.set_style(
         ProgressStyle::with_template(
@@ -292,6 +298,16 @@ enum RunResult {
     Interrupted,
 }
 
+/// The 1-minute load average (Linux `/proc/loadavg`).
+pub fn load_1m() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 fn last_line(path: &Path) -> String {
     let text = std::fs::read(path).unwrap_or_default();
     let text = String::from_utf8_lossy(&text);
@@ -365,6 +381,7 @@ fn run_one(
         rss_samples: None,
         max_rss_mb: None,
         harness_rss_mb: None,
+        load_1m: load_1m(),
         ari: None,
         nmi: None,
         inertia: None,

@@ -12,6 +12,7 @@ pub mod measure;
 pub mod metrics;
 pub mod npy;
 pub mod paths;
+pub mod report;
 pub mod results;
 pub mod rng;
 pub mod summary;

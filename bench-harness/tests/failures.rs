@@ -137,3 +137,44 @@ fn bad_contestants_are_recorded_and_the_grid_goes_on() {
         t.harness_rss_mb.unwrap()
     );
 }
+
+#[test]
+fn trivial_child_after_a_large_check_still_reports_a_few_mb() {
+    // The oracle's answer (100k × 8) is read and checked by the harness before
+    // /bin/true runs (contestants of a cell run in the listed order for the first cell):
+    // the memory of that check must not show up in the next child's ru_maxrss.
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, data) = (tmp.path().join("out"), tmp.path().join("data"));
+    let oracle = format!("oracle={} oracle", env!("CARGO_BIN_EXE_bench-harness"));
+    run_ok(&[
+        "run",
+        "--no-build",
+        "--quick-probe",
+        "--sizes",
+        "100000",
+        "--dims",
+        "8",
+        "--kmax",
+        "4",
+        "--contestants",
+        "oracle,true",
+        "--contestant-cmd",
+        &oracle,
+        "--contestant-cmd",
+        "true=/bin/true",
+        "--out",
+        s(&out),
+        "--data-dir",
+        s(&data),
+    ]);
+    let rows = rows(&out, "runs.csv");
+    assert_eq!(rows[0].contestant, "oracle");
+    assert_eq!(rows[0].status, "ok");
+    let t = &rows[1];
+    assert_eq!(t.contestant, "true");
+    let (rss, floor) = (t.max_rss_mb.unwrap(), t.harness_rss_mb.unwrap());
+    assert!(
+        rss < 8.0 && floor < 8.0,
+        "/bin/true max_rss_mb {rss}, harness {floor}"
+    );
+}

@@ -47,6 +47,10 @@ pub struct Glance {
     pub paired_speedup: Option<f64>,
     pub paired_geomean: Option<f64>,
     pub paired_cells: usize,
+    /// The seed's pairing: median over data sets (cell and repeat, i.e. the same seed)
+    /// of numpy wall / contestant wall.
+    pub paired_by_dataset: Option<f64>,
+    pub datasets_paired: usize,
     /// numpy's median wall over all its ok runs / this contestant's.
     pub ratio_of_medians: Option<f64>,
     pub rss_per_1k: Option<f64>,
@@ -268,6 +272,22 @@ impl Analysis {
             .filter(|r| r.contestant == BASELINE && r.is_ok())
             .filter_map(|r| r.wall_s)
             .collect();
+        let by_dataset = |who: &str| -> BTreeMap<(Cell, u32), f64> {
+            let mut m: BTreeMap<(Cell, u32), Vec<f64>> = BTreeMap::new();
+            for r in runs.iter().filter(|r| r.contestant == who && r.is_ok()) {
+                if let Some(w) = r.wall_s {
+                    m.entry((r.cell(), r.repeat)).or_default().push(w);
+                }
+            }
+            m.into_iter()
+                .filter_map(|(k, v)| stats::median(&v).map(|x| (k, x)))
+                .collect()
+        };
+        let base_ds = by_dataset(BASELINE);
+        let ds_ratios: Vec<f64> = by_dataset(name)
+            .iter()
+            .filter_map(|(k, t)| base_ds.get(k).filter(|_| *t > 0.0).map(|b| b / t))
+            .collect();
         let median_wall_s = stats::median(&walls);
         let ratio_of_medians = match (stats::median(&base_walls), median_wall_s) {
             (Some(b), Some(m)) if m > 0.0 => Some(b / m),
@@ -287,6 +307,8 @@ impl Analysis {
             paired_speedup: stats::median(&ratios),
             paired_geomean: stats::geomean(&ratios),
             paired_cells: ratios.len(),
+            paired_by_dataset: stats::median(&ds_ratios),
+            datasets_paired: ds_ratios.len(),
             ratio_of_medians,
             rss_per_1k: stats::median(&rss),
             max_rss_per_1k: stats::median(&max_rss),
@@ -338,7 +360,12 @@ impl Analysis {
 
     /// Median over the cells at size `n` of the pooled per-cell values `f`.
     pub fn median_at_n(&self, n: usize, f: impl Fn(&Cell) -> Option<f64>) -> Option<f64> {
-        let v: Vec<f64> = self.cells.iter().filter(|c| c.n == n).filter_map(f).collect();
+        let v: Vec<f64> = self
+            .cells
+            .iter()
+            .filter(|c| c.n == n)
+            .filter_map(f)
+            .collect();
         stats::median(&v)
     }
 }

@@ -166,9 +166,11 @@ fn opt_int<T: std::str::FromStr>(s: Option<&str>) -> Option<T> {
     if s.is_empty() {
         return None;
     }
-    s.parse::<T>()
-        .ok()
-        .or_else(|| s.parse::<f64>().ok().and_then(|f| format!("{f:.0}").parse().ok()))
+    s.parse::<T>().ok().or_else(|| {
+        s.parse::<f64>()
+            .ok()
+            .and_then(|f| format!("{f:.0}").parse().ok())
+    })
 }
 
 /// Reads a results file by column name. Required columns: `contestant`, `n`, `d`,

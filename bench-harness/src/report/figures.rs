@@ -218,7 +218,10 @@ fn faceted(a: &Analysis, heading: &str, sub: &str, y_desc: &str, metric: Metric)
                     ))
                     .map_err(err)?;
                 chart
-                    .draw_series(pts.iter().map(|(x, v)| Circle::new((*x, v.0), 3, c.filled())))
+                    .draw_series(
+                        pts.iter()
+                            .map(|(x, v)| Circle::new((*x, v.0), 3, c.filled())),
+                    )
                     .map_err(err)?;
                 chart
                     .draw_series(pts.iter().filter(|(_, v)| v.2 > v.1).map(|(x, v)| {
@@ -318,13 +321,18 @@ pub fn speedup_vs_n(a: &Analysis) -> Result<Option<String>> {
                 .filter_map(|cell| a.speedup(name, cell).map(|s| (cell.n as f64, s)))
                 .collect();
             chart
-                .draw_series(dots.iter().map(|p| Circle::new(*p, 2, c.mix(0.35).filled())))
+                .draw_series(
+                    dots.iter()
+                        .map(|p| Circle::new(*p, 2, c.mix(0.35).filled())),
+                )
                 .map_err(err)?;
-            let line: Vec<(f64, f64)> = a
-                .ns
-                .iter()
-                .filter_map(|&n| a.median_at_n(n, |cell| a.speedup(name, cell)).map(|m| (n as f64, m)))
-                .collect();
+            let line: Vec<(f64, f64)> =
+                a.ns.iter()
+                    .filter_map(|&n| {
+                        a.median_at_n(n, |cell| a.speedup(name, cell))
+                            .map(|m| (n as f64, m))
+                    })
+                    .collect();
             chart
                 .draw_series(LineSeries::new(line.clone(), c.stroke_width(3)))
                 .map_err(err)?;
@@ -345,7 +353,10 @@ pub fn winners(a: &Analysis) -> Result<String> {
         for s in &a.shapes {
             for &d in &a.ds {
                 for &k in &a.ks {
-                    if a.cells.iter().any(|c| &c.shape == s && c.d == d && c.k_max == k) {
+                    if a.cells
+                        .iter()
+                        .any(|c| &c.shape == s && c.d == d && c.k_max == k)
+                    {
                         v.push((s.clone(), d, k));
                     }
                 }
@@ -452,7 +463,11 @@ pub fn roofline(a: &Analysis, roof: &Roof, iters: f64) -> Result<Option<String>>
     };
     let out = svg((1000, 640), |root| {
         let (top, body) = root.split_vertically(80);
-        title(&top, "Roofline (Rust contestants, whole-run estimate)", &sub)?;
+        title(
+            &top,
+            "Roofline (Rust contestants, whole-run estimate)",
+            &sub,
+        )?;
         let entries: Vec<(String, RGBColor)> = rust
             .iter()
             .map(|c| (c.clone(), color(c, &a.contestants)))
@@ -554,11 +569,7 @@ pub fn threads(a: &Analysis) -> Result<Option<String>> {
                     RGBColor(180, 180, 180).stroke_width(1),
                 ))
                 .map_err(err)?;
-            let cells: Vec<_> = a
-                .sweep
-                .iter()
-                .filter(|((c, _), _)| c == name)
-                .collect();
+            let cells: Vec<_> = a.sweep.iter().filter(|((c, _), _)| c == name).collect();
             for (i, ((_, cell), by_t)) in cells.iter().enumerate() {
                 let Some(base) = by_t.get(&1) else { continue };
                 let shade = 1.0 - 0.6 * (i as f64 / cells.len().max(1) as f64);
@@ -570,8 +581,15 @@ pub fn threads(a: &Analysis) -> Result<Option<String>> {
                 chart
                     .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
                     .map_err(err)?
-                    .label(format!("n={} d={} k={}", fmt::n(cell.n), cell.d, cell.k_max))
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+                    .label(format!(
+                        "n={} d={} k={}",
+                        fmt::n(cell.n),
+                        cell.d,
+                        cell.k_max
+                    ))
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                    });
                 chart
                     .draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
                     .map_err(err)?;
@@ -589,13 +607,13 @@ pub fn threads(a: &Analysis) -> Result<Option<String>> {
     Ok(Some(out))
 }
 
+/// One panel of the comparison figure: the other machine's label and its
+/// `(contestant, n, time ratio)` points.
+pub type ComparePanel = (String, Vec<(String, usize, f64)>);
+
 /// Cross-machine figure: per other machine a panel of time ratios (other / base) vs n;
 /// lines are geometric means over the cells at each n, dots the cells.
-pub fn compare(
-    base: &str,
-    panels: &[(String, Vec<(String, usize, f64)>)],
-    contestants: &[String],
-) -> Result<String> {
+pub fn compare(base: &str, panels: &[ComparePanel], contestants: &[String]) -> Result<String> {
     let cols = panels.len().max(1);
     let mut ys = vec![1.0];
     let mut xs = Vec::new();
@@ -654,7 +672,10 @@ pub fn compare(
                     continue;
                 }
                 chart
-                    .draw_series(mine.iter().map(|p| Circle::new(*p, 2, c.mix(0.35).filled())))
+                    .draw_series(
+                        mine.iter()
+                            .map(|p| Circle::new(*p, 2, c.mix(0.35).filled())),
+                    )
                     .map_err(err)?;
                 let mut ns: Vec<f64> = mine.iter().map(|p| p.0).collect();
                 ns.sort_by(f64::total_cmp);

@@ -48,14 +48,14 @@ pub fn num(x: Option<f64>, d: usize) -> String {
 
 /// Row counts as the seed writes them: `1k`, `256k`, `1.5M`, `600`.
 pub fn n(n: usize) -> String {
-    if n >= 1_000_000 && n % 100_000 == 0 {
+    if n >= 1_000_000 && n.is_multiple_of(100_000) {
         let m = n as f64 / 1e6;
-        if n % 1_000_000 == 0 {
+        if n.is_multiple_of(1_000_000) {
             format!("{m:.0}M")
         } else {
             format!("{m:.1}M")
         }
-    } else if n >= 1000 && n % 1000 == 0 {
+    } else if n >= 1000 && n.is_multiple_of(1000) {
         format!("{}k", n / 1000)
     } else {
         n.to_string()
@@ -66,7 +66,13 @@ pub fn n(n: usize) -> String {
 pub fn cell_text(s: &str, max: usize) -> String {
     let flat: String = s
         .chars()
-        .map(|c| if c == '\n' || c == '\r' || c == '\t' { ' ' } else { c })
+        .map(|c| {
+            if c == '\n' || c == '\r' || c == '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let mut out: String = flat.chars().take(max).collect();
     if flat.chars().count() > max {

@@ -13,7 +13,10 @@ pub const FIGURES: [(&str, &str); 6] = [
     ("winners.svg", "Fastest contestant per cell"),
     ("wall_vs_n.svg", "Wall time vs n, faceted by d and k_max"),
     ("speedup_vs_n.svg", "Paired speedup vs numpy by n"),
-    ("rss_vs_n.svg", "Sampled peak RSS vs n, faceted by d and k_max"),
+    (
+        "rss_vs_n.svg",
+        "Sampled peak RSS vs n, faceted by d and k_max",
+    ),
     ("threads.svg", "Thread scaling"),
     ("roofline.svg", "Roofline of the Rust contestants"),
 ];
@@ -63,7 +66,10 @@ pub fn machine_lines(m: &Value) -> Vec<(String, String)> {
             push("ISA flags", Some(f.join(" ")));
         }
     }
-    push("memory", json_f64(m, "memory_gib").map(|g| format!("{g} GiB")));
+    push(
+        "memory",
+        json_f64(m, "memory_gib").map(|g| format!("{g} GiB")),
+    );
     push("OS", json_text(m, "os"));
     push("kernel", json_text(m, "kernel"));
     push("rustc", json_text(m, "toolchain.rustc"));
@@ -97,7 +103,9 @@ pub fn machine_lines(m: &Value) -> Vec<(String, String)> {
     if let (Some(p1), Some(pa)) = (probe("fma_peak_gflops_1t"), probe("fma_peak_gflops_all")) {
         push(
             "FMA peak (measured)",
-            Some(format!("{p1:.1} GFLOP/s 1 thread, {pa:.1} GFLOP/s all cores")),
+            Some(format!(
+                "{p1:.1} GFLOP/s 1 thread, {pa:.1} GFLOP/s all cores"
+            )),
         );
     }
     if let (Some(b1), Some(ba)) = (probe("triad_gbs_1t"), probe("triad_gbs_all")) {
@@ -116,11 +124,16 @@ pub fn machine_lines(m: &Value) -> Vec<(String, String)> {
                 let repo = json_text(other, "repository");
                 let commit = json_text(other, "commit");
                 let file = json_text(other, "file");
-                [note, repo.map(|r| format!("repository {r}")), commit.map(|c| format!("commit {c}")), file.map(|f| format!("file {f}"))]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                [
+                    note,
+                    repo.map(|r| format!("repository {r}")),
+                    commit.map(|c| format!("commit {c}")),
+                    file.map(|f| format!("file {f}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; ")
             }
         };
         push("source", Some(text));
@@ -167,6 +180,7 @@ pub fn glance_table(a: &Analysis) -> String {
         "median wall",
         "paired speedup vs numpy",
         "geo-mean speedup",
+        "paired per data set",
         "ratio of medians",
         "median peak RSS / 1k rows (sampled)",
         "median ARI",
@@ -181,21 +195,27 @@ pub fn glance_table(a: &Analysis) -> String {
                 g.median_wall_s.map_or("–".into(), fmt::secs),
                 paired_cell(g, a),
                 g.paired_geomean.map_or("–".into(), fmt::ratio),
+                g.paired_by_dataset.map_or("–".into(), fmt::ratio),
                 g.ratio_of_medians.map_or("–".into(), fmt::ratio),
                 fmt::num(g.rss_per_1k, 2) + if g.rss_per_1k.is_some() { " MB" } else { "" },
                 fmt::num(g.median_ari, 3),
             ]
         })
         .collect();
-    table(&header, &[false, true, true, true, true, true, true, true], &rows)
+    table(
+        &header,
+        &[false, true, true, true, true, true, true, true],
+        &rows,
+    )
 }
 
 /// How the at-a-glance numbers are computed (stated under every copy of the table).
 pub const GLANCE_DEFINITIONS: &str = "\
 - **cell**: one data-set configuration (n, d, k_max); its repeats use different seeds. A contestant's **cell time** is the median wall time of its `ok` repeats in that cell.
 - **median wall**: median over all of the contestant's `ok` runs (the whole subprocess: load the CSV, fit k = 1..k_max, write the CSV).
-- **paired speedup vs numpy**: for every cell where both numpy and the contestant have a cell time, the ratio numpy cell time / contestant cell time; the median of those ratios. (The seed paired per data set, i.e. per repeat; here repeats are first reduced to their median.)
+- **paired speedup vs numpy**: for every cell where both numpy and the contestant have a cell time, the ratio numpy cell time / contestant cell time; the median of those ratios. 
 - **geo-mean speedup**: the geometric mean of the same per-cell ratios.
+- **paired per data set**: the seed's pairing: one ratio numpy wall / contestant wall per data set (cell and repeat, which share the seed), median over data sets, without first reducing the repeats.
 - **ratio of medians**: numpy's median wall / the contestant's median wall (the seed's definition for scikit-learn); it is not paired and mixes sizes.
 - **median peak RSS / 1k rows**: median over `ok` runs of `peak_rss_mb_sampled / (n / 1000)`, the 10 ms-sampled peak (the seed's method; it can undercount short spikes).
 - **median ARI**: over every run that answered (`ok` and `wrong`), against the generated labels at k = k_max.
@@ -215,7 +235,10 @@ fn facet_groups(a: &Analysis) -> Vec<(String, usize, usize)> {
     for s in &a.shapes {
         for &d in &a.ds {
             for &k in &a.ks {
-                if a.cells.iter().any(|c| &c.shape == s && c.d == d && c.k_max == k) {
+                if a.cells
+                    .iter()
+                    .any(|c| &c.shape == s && c.d == d && c.k_max == k)
+                {
                     v.push((s.clone(), d, k));
                 }
             }
@@ -254,7 +277,11 @@ pub fn cell_tables(a: &Analysis) -> String {
                         None => "not run".into(),
                         Some(st) => {
                             let bad = st.runs - st.ok;
-                            let note = if bad > 0 { format!(" ({bad} not ok)") } else { String::new() };
+                            let note = if bad > 0 {
+                                format!(" ({bad} not ok)")
+                            } else {
+                                String::new()
+                            };
                             match st.wall {
                                 Some(w) if w.count > 1 => format!(
                                     "{} ({}–{}) ×{}{note}",
@@ -358,7 +385,11 @@ pub fn crossovers(a: &Analysis) -> String {
             let _ = writeln!(
                 s,
                 "- `{major}` beats `{minor}` in all {total} shared cells{}.",
-                if p.ties.is_empty() { String::new() } else { format!(" but {} ties", p.ties.len()) }
+                if p.ties.is_empty() {
+                    String::new()
+                } else {
+                    format!(" but {} ties", p.ties.len())
+                }
             );
             continue;
         }
@@ -368,7 +399,13 @@ pub fn crossovers(a: &Analysis) -> String {
             .map(|c| {
                 let tm = a.cell_time(minor, c).unwrap_or(f64::NAN);
                 let tj = a.cell_time(major, c).unwrap_or(f64::NAN);
-                format!("{} ({} vs {}, {})", cell_label(c, multi), fmt::secs(tm), fmt::secs(tj), fmt::ratio(tj / tm))
+                format!(
+                    "{} ({} vs {}, {})",
+                    cell_label(c, multi),
+                    fmt::secs(tm),
+                    fmt::secs(tj),
+                    fmt::ratio(tj / tm)
+                )
             })
             .collect();
         let more = if minor_cells.len() > 24 {
@@ -401,7 +438,12 @@ pub fn slopes(a: &Analysis) -> String {
                 format!("{:.3}", f.r2),
                 f.points.to_string(),
             ],
-            None => vec![format!("`{name}`"), "–".into(), "–".into(), "<2 sizes".into()],
+            None => vec![
+                format!("`{name}`"),
+                "–".into(),
+                "–".into(),
+                "<2 sizes".into(),
+            ],
         })
         .collect();
     s.push_str(&table(
@@ -446,7 +488,13 @@ pub fn accuracy(a: &Analysis) -> String {
         .iter()
         .map(|g| {
             let worst = match &g.worst_ari {
-                Some((v, r)) => format!("{v:.3} (n={} d={} k={} repeat {})", fmt::n(r.n), r.d, r.k_max, r.repeat),
+                Some((v, r)) => format!(
+                    "{v:.3} (n={} d={} k={} repeat {})",
+                    fmt::n(r.n),
+                    r.d,
+                    r.k_max,
+                    r.repeat
+                ),
                 None => "–".into(),
             };
             vec![
@@ -515,7 +563,14 @@ pub fn roofline_section(a: &Analysis, roof: &Roof, iters: f64) -> String {
         }
     }
     s.push_str(&table(
-        &strings(&["contestant", "k_max", "AI (flop/B)", "median GFLOP/s", "best GFLOP/s", "best / attainable"]),
+        &strings(&[
+            "contestant",
+            "k_max",
+            "AI (flop/B)",
+            "median GFLOP/s",
+            "best GFLOP/s",
+            "best / attainable",
+        ]),
         &[false, true, true, true, true, true],
         &rows,
     ));
@@ -541,7 +596,9 @@ pub fn thread_table(a: &Analysis) -> String {
             ];
             for t in &a.sweep_threads {
                 r.push(match (by_t.get(t), base) {
-                    (Some(s), Some(b)) => format!("{} ({})", fmt::secs(s.median), fmt::ratio(b / s.median)),
+                    (Some(s), Some(b)) => {
+                        format!("{} ({})", fmt::secs(s.median), fmt::ratio(b / s.median))
+                    }
                     (Some(s), None) => fmt::secs(s.median),
                     (None, _) => "–".into(),
                 });
@@ -583,8 +640,22 @@ fn problem_table(runs: &[Run], file: &str) -> String {
         })
         .collect();
     table(
-        &strings(&["contestant", "n", "d", "k_max", "repeat", "threads", "status", "exit", "wall", "reason", "line"]),
-        &[false, true, true, true, true, true, false, true, true, false, false],
+        &strings(&[
+            "contestant",
+            "n",
+            "d",
+            "k_max",
+            "repeat",
+            "threads",
+            "status",
+            "exit",
+            "wall",
+            "reason",
+            "line",
+        ]),
+        &[
+            false, true, true, true, true, true, false, true, true, false, false,
+        ],
         &rows,
     )
 }
@@ -625,7 +696,11 @@ pub fn report(folder: &Folder, a: &Analysis, opts: &TextOptions) -> String {
         a.ns.len(),
         a.ds.len(),
         a.ks.len(),
-        if a.shapes.len() > 1 { format!(" × {} shapes", a.shapes.len()) } else { String::new() }
+        if a.shapes.len() > 1 {
+            format!(" × {} shapes", a.shapes.len())
+        } else {
+            String::new()
+        }
     );
     s.push_str(&glance_table(a));
     s.push('\n');
@@ -655,7 +730,9 @@ pub fn report(folder: &Folder, a: &Analysis, opts: &TextOptions) -> String {
         s.push_str("## Per-cell paired speedup vs numpy\n\nnumpy cell time / contestant cell time (above 1: faster than numpy).\n\n");
         s.push_str(&speedup_tables(a));
     } else {
-        s.push_str("## Paired speedup vs numpy\n\nNo `ok` numpy run in this folder: no speedups.\n\n");
+        s.push_str(
+            "## Paired speedup vs numpy\n\nNo `ok` numpy run in this folder: no speedups.\n\n",
+        );
     }
 
     s.push_str("## Memory\n\n");
@@ -674,7 +751,11 @@ pub fn report(folder: &Folder, a: &Analysis, opts: &TextOptions) -> String {
         })
         .collect();
     s.push_str(&table(
-        &strings(&["contestant", "sampled peak RSS / 1k rows (MB)", "ru_maxrss / 1k rows (MB)"]),
+        &strings(&[
+            "contestant",
+            "sampled peak RSS / 1k rows (MB)",
+            "ru_maxrss / 1k rows (MB)",
+        ]),
         &[false, true, true],
         &rows,
     ));
@@ -715,12 +796,20 @@ pub fn report(folder: &Folder, a: &Analysis, opts: &TextOptions) -> String {
         s.push_str("None: every run ended `ok`.\n");
     } else {
         if !a.problems.is_empty() {
-            let _ = writeln!(s, "{} runs in `runs.csv` did not end `ok`:\n", a.problems.len());
+            let _ = writeln!(
+                s,
+                "{} runs in `runs.csv` did not end `ok`:\n",
+                a.problems.len()
+            );
             s.push_str(&problem_table(&a.problems, "runs.csv"));
             s.push('\n');
         }
         if !a.sweep_problems.is_empty() {
-            let _ = writeln!(s, "{} runs in `threads.csv` did not end `ok`:\n", a.sweep_problems.len());
+            let _ = writeln!(
+                s,
+                "{} runs in `threads.csv` did not end `ok`:\n",
+                a.sweep_problems.len()
+            );
             s.push_str(&problem_table(&a.sweep_problems, "threads.csv"));
             s.push('\n');
         }
@@ -730,7 +819,12 @@ pub fn report(folder: &Folder, a: &Analysis, opts: &TextOptions) -> String {
         .skipped
         .iter()
         .map(|x| ("runs.csv".to_string(), x))
-        .chain(folder.threads.iter().flat_map(|t| t.skipped.iter().map(|x| ("threads.csv".to_string(), x))))
+        .chain(
+            folder
+                .threads
+                .iter()
+                .flat_map(|t| t.skipped.iter().map(|x| ("threads.csv".to_string(), x))),
+        )
         .collect();
     if !skipped.is_empty() {
         let _ = writeln!(s, "\nUnusable lines (not counted anywhere):\n");
@@ -774,11 +868,17 @@ pub fn readme_section(folder: &Folder, a: &Analysis, rel: &str, figures: &[Strin
     s.push_str("Full definitions, per-cell tables, crossovers, slopes and failed runs: ");
     let _ = writeln!(s, "[{rel}/REPORT.md]({rel}/REPORT.md); interactive: [{rel}/dashboard.html]({rel}/dashboard.html).\n");
     if figures.iter().any(|f| f == "winners.svg") {
-        let _ = writeln!(s, "![Fastest contestant per cell]({rel}/figures/winners.svg)");
+        let _ = writeln!(
+            s,
+            "![Fastest contestant per cell]({rel}/figures/winners.svg)"
+        );
     }
     let problems = a.problems.len();
     if problems > 0 {
-        let _ = writeln!(s, "\n{problems} runs did not end `ok`; they are listed in REPORT.md.");
+        let _ = writeln!(
+            s,
+            "\n{problems} runs did not end `ok`; they are listed in REPORT.md."
+        );
     }
     s
 }
@@ -816,9 +916,14 @@ mod tests {
     fn markers() {
         let t = "a\n<!-- results:start -->\nold\n<!-- results:end -->\nb\n";
         let r = replace_between_markers(t, "new").unwrap();
-        assert_eq!(r, "a\n<!-- results:start -->\nnew\n<!-- results:end -->\nb\n");
+        assert_eq!(
+            r,
+            "a\n<!-- results:start -->\nnew\n<!-- results:end -->\nb\n"
+        );
         assert_eq!(replace_between_markers(&r, "new").unwrap(), r);
         assert!(replace_between_markers("no markers", "x").is_err());
-        assert!(replace_between_markers("<!-- results:end --> <!-- results:start -->", "x").is_err());
+        assert!(
+            replace_between_markers("<!-- results:end --> <!-- results:start -->", "x").is_err()
+        );
     }
 }
