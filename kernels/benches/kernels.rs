@@ -66,10 +66,7 @@ fn aos_of(m: &Matrix) -> Aos {
 
 /// The variants of the assignment step: (name, layout, ISA cap).
 fn isa_levels() -> Vec<Isa> {
-    Isa::ALL
-        .into_iter()
-        .filter(|&l| l <= isa::detected() && (l != Isa::Simd128 || !cfg!(target_arch = "x86_64")))
-        .collect()
+    isa::available()
 }
 
 /// One full assignment pass (labels + per-chunk sums, merged), as Lloyd runs it.

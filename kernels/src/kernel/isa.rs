@@ -111,6 +111,21 @@ pub fn detected() -> Isa {
     })
 }
 
+/// Every level that can run on this machine, narrowest first (what tests and
+/// benches iterate over).
+pub fn available() -> Vec<Isa> {
+    let top = detected();
+    Isa::ALL
+        .into_iter()
+        .filter(|&l| l <= top)
+        .filter(|&l| match l {
+            Isa::Simd128 => !cfg!(target_arch = "x86_64"),
+            Isa::Avx2 | Isa::Avx512 => cfg!(target_arch = "x86_64"),
+            Isa::Scalar => true,
+        })
+        .collect()
+}
+
 const UNSET: u8 = u8::MAX;
 static CAP: AtomicU8 = AtomicU8::new(UNSET);
 

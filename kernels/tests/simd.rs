@@ -1,0 +1,139 @@
+//! Every SIMD level against the canonical scalar kernel: labels, sums and seeding
+//! values bit for bit, on awkward shapes and on data built to have near-ties.
+
+mod common;
+
+use common::*;
+use kernels::data::Matrix;
+use kernels::kernel::isa::{self, Isa};
+use kernels::kernel::KernelChoice;
+use kernels::layout::{Centers, Flat, Layout, Partial};
+use std::sync::Mutex;
+
+/// The ISA cap is process-wide; tests in this file take turns.
+static CAP: Mutex<()> = Mutex::new(());
+
+fn levels() -> Vec<Isa> {
+    isa::available()
+}
+
+/// Compares one assignment pass and both seeding passes of the SIMD kernel (at
+/// every level) with the scalar kernel.
+fn check(rows: &[f64], n: usize, d: usize, centers: &[f64], what: &str) {
+    let k = centers.len() / d;
+    let m = Matrix::from_vec(n, d, rows.to_vec());
+    let mut c = Centers::new(k, d);
+    c.set(centers);
+    let scalar = Flat::new(&m, KernelChoice::Scalar);
+    let run = |x: &Flat| {
+        let mut labels = vec![u32::MAX; n];
+        let mut part = Partial::new(k, d);
+        x.assign(0..n, &c, &mut labels, &mut part, true);
+        let mut closest = vec![0.0; n];
+        let s0 = x.update_closest(0..n, &centers[..d], &mut closest, true);
+        let s1 = x.update_closest(0..n, &centers[(k - 1) * d..], &mut closest, false);
+        let mut pots = vec![0.0; k];
+        x.potentials(0..n, centers, &closest, &mut pots);
+        (labels, part, closest, [s0, s1], pots)
+    };
+    let want = run(&scalar);
+    let _g = CAP.lock().unwrap_or_else(|e| e.into_inner());
+    for level in levels() {
+        isa::set_max_isa(Some(level));
+        assert_eq!(isa::active(), level);
+        let got = run(&Flat::new(&m, KernelChoice::Simd));
+        let ctx = format!("{what} isa={}", level.name());
+        assert_eq!(got.0, want.0, "labels: {ctx}");
+        assert_eq!(got.1.changed, want.1.changed, "changed: {ctx}");
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got.1.sums), bits(&want.1.sums), "sums: {ctx}");
+        assert_eq!(bits(&got.1.counts), bits(&want.1.counts), "counts: {ctx}");
+        assert_eq!(bits(&got.2), bits(&want.2), "closest: {ctx}");
+        assert_eq!(bits(&got.3), bits(&want.3), "closest sums: {ctx}");
+        assert_eq!(bits(&got.4), bits(&want.4), "potentials: {ctx}");
+    }
+    isa::set_max_isa(None);
+}
+
+#[test]
+fn every_level_matches_scalar_on_awkward_shapes() {
+    for &n in &[1usize, 3, 4, 5, 7, 8, 9, 63, 64, 65, 257] {
+        for &d in &[1usize, 2, 3, 4, 5, 7, 8, 9, 31, 32, 33] {
+            for &k in &[1usize, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40] {
+                let rows = flatten(&uniform(n, d, (n * 31 + d) as u64));
+                let centers = flatten(&uniform(k, d, (k * 7 + d) as u64));
+                check(&rows, n, d, &centers, &format!("n={n} d={d} k={k}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn exact_ties_go_to_the_lowest_index() {
+    // centers mirrored around the plane x0 = 0; points on the plane are exactly
+    // equidistant from each mirrored pair, and duplicated centers tie everywhere.
+    for d in [1usize, 2, 3, 5, 8, 33] {
+        let k = 6;
+        let mut centers = vec![0.0; k * d];
+        for j in 0..3 {
+            centers[2 * j * d] = -(j as f64 + 1.0);
+            centers[(2 * j + 1) * d] = j as f64 + 1.0;
+            for t in 1..d {
+                centers[2 * j * d + t] = 0.25 * t as f64;
+                centers[(2 * j + 1) * d + t] = 0.25 * t as f64;
+            }
+        }
+        let n = 101;
+        let mut rows = flatten(&uniform(n, d, 3));
+        for i in 0..n {
+            rows[i * d] = 0.0;
+        }
+        check(&rows, n, d, &centers, &format!("mirror d={d}"));
+        let dup: Vec<f64> = [&centers[..d], &centers[..d], &centers[d..2 * d]].concat();
+        check(&rows, n, d, &dup, &format!("duplicate centers d={d}"));
+    }
+}
+
+#[test]
+fn near_ties_far_from_the_origin_are_rechecked() {
+    // Large offsets make the expanded form lose most of its digits: ‖x‖², ‖c‖² ~ 1e16
+    // while the distances that decide are ~1. Centers 1 ulp-ish apart, points between.
+    for d in [5usize, 8, 32, 33] {
+        let base = 1e8;
+        let k = 4;
+        let mut centers = vec![base; k * d];
+        for j in 0..k {
+            centers[j * d] += j as f64 * 1e-7;
+        }
+        let n = 200;
+        let noise = uniform(n, d, 9);
+        let mut rows = vec![0.0; n * d];
+        for i in 0..n {
+            for t in 0..d {
+                rows[i * d + t] = base + noise[i][t] * 3e-7;
+            }
+        }
+        check(&rows, n, d, &centers, &format!("far d={d}"));
+    }
+}
+
+#[test]
+fn extreme_magnitudes() {
+    for d in [2usize, 8, 32] {
+        let n = 40;
+        let mut rows = flatten(&uniform(n, d, 4));
+        for (i, v) in rows.iter_mut().enumerate() {
+            *v *= match i % 4 {
+                0 => 1e300,
+                1 => 1e-300,
+                2 => 5e-324,
+                _ => 1.0,
+            };
+        }
+        let centers = flatten(&uniform(5, d, 8))
+            .iter()
+            .map(|v| v * 1e150)
+            .collect::<Vec<_>>();
+        check(&rows, n, d, &centers, &format!("extreme d={d}"));
+    }
+}
