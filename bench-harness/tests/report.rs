@@ -178,7 +178,11 @@ fn section<'a>(text: &'a str, heading: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no section {heading}"));
     let rest = &text[i + heading.len()..];
     // A `## ` section runs to the next `## `; a deeper one to the next heading.
-    let stop = if heading.starts_with("## ") { "\n## " } else { "\n#" };
+    let stop = if heading.starts_with("## ") {
+        "\n## "
+    } else {
+        "\n#"
+    };
     let end = rest.find(stop).unwrap_or(rest.len());
     &rest[..end]
 }
