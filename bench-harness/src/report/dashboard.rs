@@ -10,10 +10,16 @@ use serde_json::{json, Value};
 
 /// Builds the data object the page's script reads.
 pub fn data(folder: &Folder, a: &Analysis) -> Value {
-    let colors: serde_json::Map<String, Value> = a
-        .contestants
+    // Colours for the grid's contestants and any that only appear in threads.csv.
+    let everyone = super::data::contestant_order(
+        a.contestants
+            .iter()
+            .chain(a.sweep.keys().map(|(c, _)| c))
+            .map(String::as_str),
+    );
+    let colors: serde_json::Map<String, Value> = everyone
         .iter()
-        .map(|c| (c.clone(), json!(hex(c, &a.contestants))))
+        .map(|c| (c.clone(), json!(hex(c, &everyone))))
         .collect();
     let span = |s: Option<super::stats::Spread>| s.map(|w| json!([w.median, w.min, w.max]));
     let cells: Vec<Value> = a
@@ -106,7 +112,7 @@ svg .pt:hover, svg .cellbox:hover { stroke: #000; stroke-width: 2; }
 table { border-collapse: collapse; background: #fff; }
 td, th { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
 th { background: #f0f0f0; }
-td:first-child, th:first-child { text-align: left; }
+td:first-child, th:first-child, td.text { text-align: left; }
 #tip { position: fixed; pointer-events: none; background: rgba(20,20,20,.92); color: #fff; padding: 6px 9px; border-radius: 4px; font-size: 12px; white-space: pre; display: none; z-index: 10; }
 .empty { color: #888; padding: 20px; }
 </style>
@@ -179,7 +185,7 @@ function ticksLin(lo, hi) {
 function shortNum(v) { const a = Math.abs(v); return a >= 1000 ? fmtN(Math.round(v)) : a >= 1 ? String(+v.toPrecision(3)) : String(+v.toPrecision(2)); }
 
 // A chart frame: returns {svg, x, y} with scales; log or linear per axis.
-function frame(parent, w, hgt, title, xs, ys, xlog, ylog, xlabel, ylabel, xfmt) {
+function frame(parent, w, hgt, title, xs, ys, xlog, ylog, xlabel, ylabel, xfmt, xint) {
   const m = { l: 56, r: 12, t: 24, b: 38 };
   const svg = el("svg", { width: w, height: hgt, viewBox: `0 0 ${w} ${hgt}`, role: "img" }, parent);
   el("text", { x: m.l, y: 15, class: "title" }, svg, title);
@@ -193,7 +199,9 @@ function frame(parent, w, hgt, title, xs, ys, xlog, ylog, xlabel, ylabel, xfmt) 
     ? v => a + (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) * (b - a)
     : v => a + (v - lo) / (hi - lo) * (b - a);
   const x = sc(x0, x1, m.l, w - m.r, xlog), y = sc(y0, y1, hgt - m.b, m.t, ylog);
-  for (const t of (xlog ? ticksLog(x0, x1) : ticksLin(x0, x1))) {
+  let xt = xlog ? ticksLog(x0, x1) : ticksLin(x0, x1);
+  if (xint && xt.filter(Number.isInteger).length >= 2) xt = xt.filter(Number.isInteger);
+  for (const t of xt) {
     el("line", { x1: x(t), x2: x(t), y1: m.t, y2: hgt - m.b, class: "gridline" }, svg);
     el("text", { x: x(t), y: hgt - m.b + 14, "text-anchor": "middle" }, svg, (xfmt || shortNum)(t));
   }
@@ -297,7 +305,7 @@ function drawThreads() {
   box.replaceChildren();
   if (!D.sweep.length) { block.style.display = "none"; return; }
   block.style.display = "";
-  const names = [...new Set(D.sweep.map(s => s.c))].filter(c => state.who.has(c));
+  const names = [...new Set(D.sweep.map(s => s.c))].filter(c => state.who.has(c) || !D.contestants.includes(c));
   for (const name of names) {
     const rows = D.sweep.filter(s => s.c === name && (state.d === "all" || s.d === +state.d) && (state.k === "all" || s.k === +state.k));
     const keys = [...new Set(rows.map(s => `${s.n}|${s.d}|${s.k}`))];
@@ -309,7 +317,7 @@ function drawThreads() {
     if (!series.length) continue;
     const panel = h("div", { class: "panel" }, box);
     const ts = series.flat().map(p => p.t), sps = series.flat().map(p => p.sp).concat([0, 1]);
-    const f = frame(panel, 440, 290, name, ts.concat([1]), sps, false, false, "threads", "speedup over 1 thread");
+    const f = frame(panel, 440, 290, name, ts.concat([1]), sps, false, false, "threads", "speedup over 1 thread", undefined, true);
     el("line", { x1: f.x(1), y1: f.y(1), x2: f.x(Math.min(f.x1, f.y1)), y2: f.y(Math.min(f.x1, f.y1)), stroke: "#bbb" }, f.svg);
     series.forEach((pts, i) => {
       const op = 1 - 0.6 * i / series.length;
@@ -341,7 +349,8 @@ function drawTables() {
   for (const c of ["contestant", "n", "d", "k_max", "repeat", "threads", "status", "exit", "wall", "reason"]) h("th", {}, ph, c);
   for (const r of probs) {
     const tr = h("tr", {}, pt);
-    for (const v of [r.c, fmtN(r.n), r.d, r.k, r.r, r.t == null ? "–" : r.t, r.st, r.exit == null ? "–" : r.exit, fmtS(r.wall), r.reason]) h("td", {}, tr, String(v));
+    for (const v of [r.c, fmtN(r.n), r.d, r.k, r.r, r.t == null ? "–" : r.t, r.st, r.exit == null ? "–" : r.exit, fmtS(r.wall)]) h("td", {}, tr, String(v));
+    h("td", { class: "text" }, tr, r.reason);
   }
 }
 

@@ -491,7 +491,9 @@ pub fn roofline(a: &Analysis, roof: &Roof, iters: f64) -> Result<Option<String>>
         let grid: Vec<f64> = (0..=200)
             .map(|i| xlo * (xhi / xlo).powf(i as f64 / 200.0))
             .collect();
-        for (one, width, label) in [(false, 3, "all cores"), (true, 1, "1 thread")] {
+        for (one, width, label, lift) in
+            [(false, 3, "all cores", 1.12), (true, 1, "1 thread", 0.72)]
+        {
             let line: Vec<(f64, f64)> = grid
                 .iter()
                 .filter_map(|&x| roof.attainable(x, one).map(|y| (x, y)))
@@ -503,7 +505,7 @@ pub fn roofline(a: &Analysis, roof: &Roof, iters: f64) -> Result<Option<String>>
                 chart
                     .draw_series([Text::new(
                         format!("{label}: {yend:.1} GFLOP/s peak"),
-                        (xhi / 30.0, yend * 1.08),
+                        (xhi / 30.0, yend * lift),
                         ("sans-serif", 13).into_font(),
                     )])
                     .map_err(err)?;
@@ -560,7 +562,15 @@ pub fn threads(a: &Analysis) -> Result<Option<String>> {
                 .configure_mesh()
                 .x_desc("threads")
                 .y_desc("speedup over 1 thread")
-                .light_line_style(RGBColor(235, 235, 235))
+                .x_labels(tmax as usize + 2)
+                .x_label_formatter(&|x: &f64| {
+                    if (x - x.round()).abs() < 1e-9 && *x >= 1.0 {
+                        format!("{x:.0}")
+                    } else {
+                        String::new()
+                    }
+                })
+                .light_line_style(RGBColor(245, 245, 245))
                 .draw()
                 .map_err(err)?;
             chart

@@ -529,6 +529,9 @@ pub fn roofline_section(a: &Analysis, roof: &Roof, iters: f64) -> String {
     match (roof.peak_all, roof.bw_all) {
         (Some(p), Some(b)) => {
             let _ = writeln!(s, "Roof (machine.json): FMA peak {p:.1} GFLOP/s and triad bandwidth {b:.1} GB/s on all cores; ridge at {:.2} flop/byte.\n", p / b);
+            if let Some(p1) = roof.peak_1t.filter(|p1| *p1 > p) {
+                let _ = writeln!(s, "Note: the all-core FMA peak is below the one-thread peak ({p1:.1} GFLOP/s): the probe did not get every core to itself (a busy or throttled machine); rerun `bench-harness probe` on an idle machine.\n");
+            }
         }
         _ => s.push_str("machine.json has no FMA/bandwidth probe: the roof is not drawn.\n\n"),
     }
