@@ -47,9 +47,11 @@ pub mod init;
 pub mod kernel;
 pub mod layout;
 pub mod lloyd;
+#[cfg(feature = "cli")]
 pub mod output;
 pub mod probe;
 pub mod rng;
+#[cfg(feature = "cli")]
 pub mod signals;
 pub mod summary;
 

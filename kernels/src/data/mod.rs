@@ -111,6 +111,7 @@ impl CsvRows {
         let s = self.starts[i] as usize;
         &self.map[s..s + self.lens[i] as usize]
     }
+    #[cfg(feature = "cli")]
     /// Byte range of rows `rows` in the file (for releasing pages once used).
     pub(crate) fn byte_span(&self, rows: std::ops::Range<usize>) -> std::ops::Range<usize> {
         if rows.is_empty() {
@@ -120,6 +121,7 @@ impl CsvRows {
         let last = rows.end - 1;
         s..self.starts[last] as usize + self.lens[last] as usize
     }
+    #[cfg(feature = "cli")]
     /// Drops the pages of `range` from this process's resident set. They are read
     /// again from the page cache if touched later.
     pub(crate) fn release(&self, range: std::ops::Range<usize>) {
@@ -135,10 +137,12 @@ impl CsvRows {
 /// Tells the kernel this process no longer needs the mapped pages in `range`
 /// (rounded inward to whole pages). Best effort: errors are ignored, they only cost
 /// memory.
+#[cfg_attr(not(unix), allow(unused_variables))]
 pub(crate) fn release_pages(map: &Mmap, range: std::ops::Range<usize>) {
     const PAGE: usize = 4096;
     let start = range.start.div_ceil(PAGE) * PAGE;
     let end = (range.end / PAGE) * PAGE;
+    #[cfg(unix)]
     if end > start && end <= map.len() {
         // SAFETY: the mapping is a read-only, file-backed mapping (memmap2 `Mmap`).
         // MADV_DONTNEED on such pages only unmaps them from this process; any later
@@ -201,6 +205,7 @@ pub fn map_file(path: &Path) -> Result<Mmap> {
     // assumes no other process truncates or rewrites the file while it is mapped
     // (documented in the crate docs); this binary never writes its input.
     let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+    #[cfg(unix)]
     let _ = map.advise(memmap2::Advice::Sequential);
     Ok(map)
 }
