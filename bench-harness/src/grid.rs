@@ -76,10 +76,18 @@ pub fn cells(
     repeats: u32,
     base_seed: u64,
 ) -> Vec<Cell> {
+    let dedup = |xs: &[usize]| {
+        let mut seen = HashSet::new();
+        xs.iter()
+            .copied()
+            .filter(|x| seen.insert(*x))
+            .collect::<Vec<_>>()
+    };
+    let (sizes, dims, kmax) = (dedup(sizes), dedup(dims), dedup(kmax));
     let mut out = Vec::new();
-    for &n in sizes {
-        for &d in dims {
-            for &k_max in kmax {
+    for &n in &sizes {
+        for &d in &dims {
+            for &k_max in &kmax {
                 for repeat in 1..=repeats {
                     out.push(Cell {
                         n,
@@ -136,7 +144,7 @@ struct Planned<'a> {
 
 /// The run order: cells shuffled (seeded), and within each cell the contestants in a
 /// rotated round-robin so that none always runs first after a data set is generated.
-fn plan<'a>(cfg: &'a GridConfig, cores: usize) -> Vec<Planned<'a>> {
+fn plan(cfg: &GridConfig) -> Vec<Planned<'_>> {
     let mut cells = cfg.cells.clone();
     Random::new(cfg.order_seed).shuffle(&mut cells);
     let units: Vec<(&Contestant, Option<usize>)> = match &cfg.thread_counts {
@@ -147,7 +155,6 @@ fn plan<'a>(cfg: &'a GridConfig, cores: usize) -> Vec<Planned<'a>> {
             .flat_map(|c| ts.iter().map(move |&t| (c, Some(t))))
             .collect(),
     };
-    let _ = cores;
     let mut out = Vec::new();
     for (i, cell) in cells.into_iter().enumerate() {
         for j in 0..units.len() {
@@ -184,7 +191,22 @@ pub fn execute(cfg: &GridConfig) -> Result<Outcome> {
     let scratch = cfg.out_dir.join("cache");
     std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
 
-    let all = plan(cfg, cores);
+    if cfg.cells.is_empty() || cfg.contestants.is_empty() {
+        bail!("nothing to run: the grid has no cells or no contestants");
+    }
+    if let Some(c) = cfg
+        .cells
+        .iter()
+        .find(|c| c.k_max > c.n || c.n == 0 || c.d == 0 || c.k_max == 0)
+    {
+        bail!(
+            "invalid cell n={} d={} k_max={}: need n, d, k_max >= 1 and k_max <= n",
+            c.n,
+            c.d,
+            c.k_max
+        );
+    }
+    let all = plan(cfg);
     let planned: HashSet<Key> = all.iter().map(|p| key_of(p, cfg.shape, cores)).collect();
     let todo: Vec<&Planned> = all
         .iter()

@@ -52,7 +52,7 @@ pub fn default_machine_dir(root: &Path, machine_id: &str) -> PathBuf {
 pub fn build_kernels(root: &Path) -> Result<PathBuf> {
     let bin = kmeans_binary(root);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("building the Rust contestants: cargo build --release -p kernels");
+    eprintln!("building the Rust contestants: cargo build --release -p kernels --bin kmeans");
     let status = std::process::Command::new(&cargo)
         .args(["build", "--release", "-p", "kernels", "--bin", "kmeans"])
         .current_dir(root)
