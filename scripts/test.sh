@@ -29,6 +29,9 @@ cargo test --workspace
 step "baseline tests (Python)"
 "$root/.venv/bin/python" baselines/tests/test_baselines.py
 
+step "NEON: kernels' tests cross-built for aarch64, run under qemu-aarch64"
+./scripts/neon-test.sh
+
 if [ -x scripts/extra-tests.sh ]; then
   step "extra tests"
   scripts/extra-tests.sh

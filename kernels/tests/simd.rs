@@ -137,3 +137,17 @@ fn extreme_magnitudes() {
         check(&rows, n, d, &centers, &format!("extreme d={d}"));
     }
 }
+
+/// Under the aarch64 cross test (scripts/neon-test.sh, qemu-aarch64), the NEON path
+/// is the one that runs: pulp detects NEON and vectors hold 2 f64 lanes.
+#[test]
+#[cfg(target_arch = "aarch64")]
+fn neon_is_the_path_that_runs() {
+    let _g = CAP.lock().unwrap_or_else(|e| e.into_inner());
+    isa::set_max_isa(None);
+    assert_eq!(isa::detected(), Isa::Simd128);
+    assert_eq!(isa::active(), Isa::Simd128);
+    assert_eq!(isa::active().name(), "neon");
+    assert_eq!(kernels::probe::f64_lanes(), 2);
+    assert!(matches!(pulp::Arch::new(), pulp::Arch::Neon(_)));
+}
