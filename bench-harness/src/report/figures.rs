@@ -635,12 +635,14 @@ pub fn compare(base: &str, panels: &[ComparePanel], contestants: &[String]) -> R
     }
     let (ylo, yhi) = log_range(ys);
     let (xlo, xhi) = log_range(xs);
-    svg((60 + 560 * cols as u32, 600), |root| {
+    svg((80 + 640 * cols as u32, 600), |root| {
         let (top, body) = root.split_vertically(80);
         title(
             &top,
-            &format!("Time ratio vs {base} (per cell: median wall here / median wall on {base})"),
-            "below 1: faster than the base machine; line: geometric mean over the cells at each n; dots: cells",
+            &format!("Time ratio vs {base}"),
+            &format!(
+                "per cell: median wall here / median wall on {base}; below 1: faster here; line: geometric mean over the cells at each n"
+            ),
         )?;
         let entries: Vec<(String, RGBColor)> = contestants
             .iter()

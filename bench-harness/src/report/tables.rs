@@ -202,11 +202,9 @@ pub fn glance_table(a: &Analysis) -> String {
             ]
         })
         .collect();
-    table(
-        &header,
-        &[false, true, true, true, true, true, true, true],
-        &rows,
-    )
+    let mut right = vec![true; header.len()];
+    right[0] = false;
+    table(&header, &right, &rows)
 }
 
 /// How the at-a-glance numbers are computed (stated under every copy of the table).
