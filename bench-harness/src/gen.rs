@@ -25,7 +25,7 @@ pub const OUTLIER_FRACTION: f64 = 0.05;
 /// Shape of a generated data set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Shape {
-    /// The seed's isotropic Gaussian blobs (the benchmark grid uses only these).
+    /// The seed's isotropic Gaussian blobs (the default of the benchmark grid).
     Blobs,
     /// Uniform in the center box; labels are the Voronoi cells of k random centers.
     Uniform,

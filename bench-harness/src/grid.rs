@@ -103,6 +103,25 @@ pub fn cells(
     out
 }
 
+/// Refuses an empty grid or a cell no contestant can fit (n, d, k_max >= 1, k_max <= n).
+pub fn validate(cells: &[Cell]) -> Result<()> {
+    if cells.is_empty() {
+        bail!("nothing to run: the grid has no cells");
+    }
+    if let Some(c) = cells
+        .iter()
+        .find(|c| c.k_max > c.n || c.n == 0 || c.d == 0 || c.k_max == 0)
+    {
+        bail!(
+            "invalid cell n={} d={} k_max={}: need n, d, k_max >= 1 and k_max <= n",
+            c.n,
+            c.d,
+            c.k_max
+        );
+    }
+    Ok(())
+}
+
 /// What to run and where to record it.
 pub struct GridConfig {
     pub out_dir: PathBuf,
@@ -191,20 +210,9 @@ pub fn execute(cfg: &GridConfig) -> Result<Outcome> {
     let scratch = cfg.out_dir.join("cache");
     std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
 
-    if cfg.cells.is_empty() || cfg.contestants.is_empty() {
-        bail!("nothing to run: the grid has no cells or no contestants");
-    }
-    if let Some(c) = cfg
-        .cells
-        .iter()
-        .find(|c| c.k_max > c.n || c.n == 0 || c.d == 0 || c.k_max == 0)
-    {
-        bail!(
-            "invalid cell n={} d={} k_max={}: need n, d, k_max >= 1 and k_max <= n",
-            c.n,
-            c.d,
-            c.k_max
-        );
+    validate(&cfg.cells)?;
+    if cfg.contestants.is_empty() {
+        bail!("nothing to run: no contestants");
     }
     let all = plan(cfg);
     let planned: HashSet<Key> = all.iter().map(|p| key_of(p, cfg.shape, cores)).collect();

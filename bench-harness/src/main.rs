@@ -78,7 +78,9 @@ struct Common {
     /// Repeats per cell [default: the preset's].
     #[arg(long)]
     repeats: Option<u32>,
-    /// Comma-separated contestants (`all` = every built-in).
+    /// Comma-separated contestants: numpy, sklearn, rust-aos-serial, rust-aos-rayon,
+    /// rust-flat, faiss, sklearnex (`all` = every built-in) [default: all for `run`,
+    /// rust-aos-rayon,rust-flat for `threads`].
     #[arg(long, value_delimiter = ',')]
     contestants: Option<Vec<String>>,
     /// Do not run `cargo build --release -p kernels` first (use the binary as it is).
@@ -343,7 +345,6 @@ fn data_dir(p: &Prepared, common: &Common) -> PathBuf {
 fn cmd_run(a: RunArgs) -> Result<i32> {
     let preset = grid::preset(&a.preset)?;
     let c = &a.common;
-    let p = prepare(c, a.venv.as_deref(), None)?;
     let sizes = a.sizes.clone().unwrap_or(preset.sizes);
     let dims = a.dims.clone().unwrap_or(preset.dims);
     let mut kmax = a.kmax.clone().unwrap_or(preset.kmax);
@@ -360,17 +361,20 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
         }
         None => None,
     };
+    let cells = grid::cells(
+        &sizes,
+        &dims,
+        &kmax,
+        c.repeats.unwrap_or(preset.repeats),
+        c.seed,
+    );
+    grid::validate(&cells)?;
+    let p = prepare(c, a.venv.as_deref(), None)?;
     let cfg = GridConfig {
         out_dir: p.dir.clone(),
         results_name: "runs.csv".to_string(),
         data_dir: data_dir(&p, c),
-        cells: grid::cells(
-            &sizes,
-            &dims,
-            &kmax,
-            c.repeats.unwrap_or(preset.repeats),
-            c.seed,
-        ),
+        cells,
         contestants: p.contestants.clone(),
         thread_counts: None,
         shape: a.shape,
@@ -389,6 +393,8 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
 fn cmd_threads(a: ThreadsArgs) -> Result<i32> {
     let c = &a.common;
     let default = vec!["rust-aos-rayon".to_string(), "rust-flat".to_string()];
+    let cells = grid::cells(&a.sizes, &a.d, &a.kmax, c.repeats.unwrap_or(1), c.seed);
+    grid::validate(&cells)?;
     let p = prepare(c, None, Some(&default))?;
     let cores = machine::cores();
     let threads = a.threads.clone().unwrap_or_else(|| {
@@ -401,7 +407,7 @@ fn cmd_threads(a: ThreadsArgs) -> Result<i32> {
         out_dir: p.dir.clone(),
         results_name: "threads.csv".to_string(),
         data_dir: data_dir(&p, c),
-        cells: grid::cells(&a.sizes, &a.d, &a.kmax, c.repeats.unwrap_or(1), c.seed),
+        cells,
         contestants: p.contestants.clone(),
         thread_counts: Some(threads),
         shape: Shape::Blobs,

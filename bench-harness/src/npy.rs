@@ -89,13 +89,16 @@ pub fn parse_i64(bytes: &[u8]) -> Result<Vec<i64>> {
         bail!("expected a 1-D array, found shape {shape}");
     };
     let data = &bytes[body.min(bytes.len())..];
-    if data.len() < len * width {
+    let Some(size) = len.checked_mul(width) else {
+        bail!("shape ({len},) is too large");
+    };
+    if data.len() < size {
         bail!(
             "truncated .npy data: {} bytes for {len} elements",
             data.len()
         );
     }
-    Ok(data[..len * width]
+    Ok(data[..size]
         .chunks_exact(width)
         .map(|c| match width {
             8 => i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
