@@ -17,6 +17,14 @@ pub mod stats;
 pub mod tables;
 
 use anyhow::{bail, Context, Result};
+
+/// Prints a line to stdout, ignoring a closed pipe (`… | head` must not panic).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
 use clap::Args;
 use std::path::{Component, Path, PathBuf};
 
@@ -71,13 +79,13 @@ pub struct Written {
 /// section with `--readme`).
 pub fn report_cmd(args: ReportArgs) -> Result<()> {
     let w = generate(&args)?;
-    println!("{}", w.report.display());
-    println!("{}", w.dashboard.display());
+    say!("{}", w.report.display());
+    say!("{}", w.dashboard.display());
     for f in &w.figures {
-        println!("{}", f.display());
+        say!("{}", f.display());
     }
     if let Some(r) = &w.readme {
-        println!("{} (results section)", r.display());
+        say!("{} (results section)", r.display());
     }
     Ok(())
 }
@@ -203,9 +211,9 @@ pub fn relative(from: &Path, to: &Path) -> String {
 /// Compares the folders and writes COMPARE.md, compare.csv and compare.svg.
 pub fn compare_cmd(args: CompareArgs) -> Result<()> {
     let out = compare_to(&args)?;
-    println!("{}", out.join("COMPARE.md").display());
-    println!("{}", out.join("compare.svg").display());
-    println!("{}", out.join("compare.csv").display());
+    say!("{}", out.join("COMPARE.md").display());
+    say!("{}", out.join("compare.svg").display());
+    say!("{}", out.join("compare.csv").display());
     Ok(())
 }
 
@@ -243,12 +251,12 @@ pub fn import_seed_cmd(args: ImportArgs) -> Result<()> {
         .unwrap_or_else(|| crate::paths::default_machine_dir(&root, &import_seed::machine_id()));
     let imported = import_seed::convert(&input)?;
     import_seed::write(&out, &imported, args.force)?;
-    println!(
+    say!(
         "{} rows from {} -> {}",
         imported.rows.len(),
         input.display(),
         out.join("runs.csv").display()
     );
-    println!("{}", out.join("machine.json").display());
+    say!("{}", out.join("machine.json").display());
     Ok(())
 }
