@@ -60,8 +60,9 @@ pub struct Measurement {
     pub harness_rss_mb: f64,
 }
 
-/// Installs the Ctrl-C handler: the first Ctrl-C kills the running child's process
-/// group and asks the harness to stop after it; a second one exits at once.
+/// Installs the handler of Ctrl-C (SIGINT), SIGTERM and SIGHUP: the first signal kills
+/// the running child's process group (so no contestant is left running on its own) and
+/// asks the harness to stop after it; a second one exits at once.
 pub fn install_interrupt_handler() -> anyhow::Result<()> {
     ctrlc::set_handler(|| {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
