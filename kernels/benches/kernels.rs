@@ -7,7 +7,7 @@
 //! Throughput: assignment and Lloyd report elements = flops (2·n·k·d per pass, read
 //! "elem/s" as FLOP/s); parsing reports bytes of CSV. Before the benches run, the
 //! machine probe (FMA peak, triad bandwidth) is printed and written to
-//! `target/criterion/probe.json`, so results can be read as a fraction of the limits
+//! the workspace's `target/criterion/probe.json`, so results can be read as a fraction of the limits
 //! (see BENCHMARKS.md).
 //!
 //! Environment: `KMEANS_BENCH_QUICK=1` runs only n = 4096 and 65,536 with fewer samples.
@@ -233,9 +233,11 @@ fn probe(_: &mut Criterion) {
             "\"fma_gflops_t{t}\": {f:.3}, \"triad_gbs_t{t}\": {bw:.3}"
         ));
     }
-    let _ = std::fs::create_dir_all("target/criterion");
+    // The workspace's target folder (benches run from the package folder).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/criterion");
+    let _ = std::fs::create_dir_all(&dir);
     let _ = std::fs::write(
-        "target/criterion/probe.json",
+        dir.join("probe.json"),
         format!(
             "{{\"isa\": \"{}\", {}}}\n",
             isa::detected().name(),
