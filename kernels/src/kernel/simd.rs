@@ -232,6 +232,11 @@ fn tile<S: Simd, const R: usize, const V: usize>(
     direct: bool,
     st: &mut [Best<S::f64s>; R],
 ) {
+    // Bounds the compiler can use to drop every check in the loops below.
+    for row in rows {
+        assert_eq!(row.len(), d);
+    }
+    assert!(jv + V <= kpv && ct.len() >= d * kpv);
     let mut acc = [[simd.splat_f64s(0.0); V]; R];
     if direct {
         for row in acc.iter_mut() {
@@ -239,8 +244,8 @@ fn tile<S: Simd, const R: usize, const V: usize>(
                 *a = zinit[jv + v];
             }
         }
-        for t in 0..d {
-            let c = &ct[t * kpv + jv..t * kpv + jv + V];
+        for (t, crow) in ct.chunks_exact(kpv).take(d).enumerate() {
+            let c: [S::f64s; V] = std::array::from_fn(|v| crow[jv + v]);
             for r in 0..R {
                 let xb = simd.splat_f64s(rows[r][t]);
                 for v in 0..V {
@@ -250,8 +255,8 @@ fn tile<S: Simd, const R: usize, const V: usize>(
             }
         }
     } else {
-        for t in 0..d {
-            let c = &ct[t * kpv + jv..t * kpv + jv + V];
+        for (t, crow) in ct.chunks_exact(kpv).take(d).enumerate() {
+            let c: [S::f64s; V] = std::array::from_fn(|v| crow[jv + v]);
             for r in 0..R {
                 let xb = simd.splat_f64s(rows[r][t]);
                 for v in 0..V {
