@@ -5,7 +5,7 @@ use anyhow::{bail, Context, Result};
 use bench_harness::contestants::{self, Contestant, Tools};
 use bench_harness::gen::{self, Shape, Spec};
 use bench_harness::grid::{self, GridConfig, SEED_BASE};
-use bench_harness::{machine, measure, paths, results, summary, venv};
+use bench_harness::{machine, measure, paths, report, results, summary, venv};
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,6 +33,12 @@ enum Command {
     Threads(ThreadsArgs),
     /// Print the summary table of an existing results folder.
     Summary(SummaryArgs),
+    /// REPORT.md, figures/*.svg and dashboard.html from a results folder (and --readme).
+    Report(report::ReportArgs),
+    /// The same cells side by side across machines (COMPARE.md, compare.svg, compare.csv).
+    Compare(report::CompareArgs),
+    /// Convert the seed study's published runs into a results folder.
+    ImportSeed(report::ImportArgs),
     /// Test contestant: writes the ground-truth labels as its answer.
     #[command(hide = true)]
     Oracle(OracleArgs),
@@ -195,6 +201,9 @@ fn main() {
         Command::Probe(a) => cmd_probe(a),
         Command::Threads(a) => cmd_threads(a),
         Command::Summary(a) => cmd_summary(a),
+        Command::Report(a) => report::report_cmd(a).map(|()| 0),
+        Command::Compare(a) => report::compare_cmd(a).map(|()| 0),
+        Command::ImportSeed(a) => report::import_seed_cmd(a).map(|()| 0),
         Command::Oracle(a) => cmd_oracle(a),
     };
     match result {
