@@ -1,5 +1,6 @@
 //! `cargo bench -p kernels --bench kernels`: wall-time benches (Criterion) of the
-//! assignment step, one Lloyd iteration, k-means++ seeding and CSV parsing, for the
+//! assignment step, one Lloyd iteration, k-means++ seeding, CSV parsing and output
+//! writing, for the
 //! `aos` and `flat` layouts, every SIMD level this machine has, and 1 and 2 threads,
 //! over the seed's shapes (n = 256k; d ∈ {2, 8, 32}; k ∈ {8, 32}) and a
 //! cache-resident n = 4096.
@@ -21,6 +22,7 @@ use kernels::kernel::isa::{self, Isa};
 use kernels::kernel::KernelChoice;
 use kernels::layout::{Centers, Flat, Layout, Partial};
 use kernels::lloyd::{lloyd, Params, CHUNK_ROWS};
+use kernels::output::{write_output, LabelMatrix, OutputFormat, OutputSpec};
 use kernels::rng::Rng;
 use std::time::Duration;
 
@@ -216,6 +218,34 @@ fn bench_parse(c: &mut Criterion) {
             let exec = Exec::new(threads).unwrap();
             g.bench_function(format!("t{threads}"), |bch| {
                 bch.iter(|| kernels::data::load(&path, &exec).unwrap())
+            });
+        }
+        g.finish();
+
+        // Writing the seed's output: echoed ID and features plus 32 label columns.
+        let ds = kernels::data::load(&path, &Exec::serial()).unwrap();
+        let ks: Vec<usize> = (1..=32).collect();
+        let mut labels = LabelMatrix::new(n, ks.len(), 32);
+        for (col, k) in ks.iter().enumerate() {
+            let l: Vec<u32> = (0..n as u32).map(|i| i % *k as u32).collect();
+            labels.set_column(col, &l);
+        }
+        let flat = Flat::new(&ds.matrix, KernelChoice::Auto);
+        let out = dir.path().join(format!("out{d}.csv"));
+        let spec = OutputSpec {
+            format: OutputFormat::Csv,
+            labels_only: false,
+            ks: &ks,
+        };
+        write_output(&out, &ds, &flat, &labels, &spec, &Exec::serial()).unwrap();
+        let out_bytes = std::fs::metadata(&out).unwrap().len();
+        let mut g = c.benchmark_group(format!("write-csv-k32/n{n}/d{d}"));
+        g.throughput(Throughput::Bytes(out_bytes));
+        g.sample_size(10).measurement_time(Duration::from_secs(2));
+        for threads in [1usize, 2] {
+            let exec = Exec::new(threads).unwrap();
+            g.bench_function(format!("t{threads}"), |bch| {
+                bch.iter(|| write_output(&out, &ds, &flat, &labels, &spec, &exec).unwrap())
             });
         }
         g.finish();

@@ -7,8 +7,17 @@ use std::sync::Mutex;
 
 static TEMP: Mutex<Option<PathBuf>> = Mutex::new(None);
 
-/// Installs the handler (once; later calls do nothing).
+/// Installs the handler (once; later calls do nothing). Also ignores SIGXFSZ, so
+/// exceeding a file-size limit (`ulimit -f`) makes the write fail with EFBIG, which
+/// is reported and cleaned up like any other write error, instead of killing the
+/// process with the temporary file in place.
 pub fn install() {
+    #[cfg(unix)]
+    // SAFETY: setting the disposition of SIGXFSZ to SIG_IGN has no memory-safety
+    // implications; it is done once at start-up before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let _ = ctrlc::set_handler(|| {
         if let Ok(mut t) = TEMP.lock() {
             if let Some(p) = t.take() {

@@ -517,3 +517,128 @@ fn bad_input_corpus() {
     let o = run(&["--input", &good, "--output", out, "--k-max", "3"]);
     assert!(o.status.success());
 }
+
+#[test]
+fn echo_round_trip_keeps_input_bytes() {
+    // CRLF, a BOM, quoted IDs with commas and quotes, spaces: echoed verbatim
+    // (line endings normalised to \n), labels appended.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    let body = "\u{feff}\"ID\",x,y\r\n\"a, \"\"1\"\"\",1.5, 2\r\n b ,-3e2,\"4\"\r\nc,0.1,0.2";
+    std::fs::write(&input, body).unwrap();
+    let out = dir.path().join("o.csv");
+    let o = run(&["--input", s(&input), "--output", s(&out), "--k-max", "2"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let want = "\"ID\",x,y,cluster_1,cluster_2\n\"a, \"\"1\"\"\",1.5, 2,0,";
+    assert!(text.starts_with(want), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines[2].starts_with(" b ,-3e2,\"4\",0,"));
+    assert!(lines[3].starts_with("c,0.1,0.2,0,"));
+    // labels only keeps the raw ID field
+    let lo = dir.path().join("lo.csv");
+    assert!(run(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&lo),
+        "--k-max",
+        "2",
+        "--labels-only"
+    ])
+    .status
+    .success());
+    let t = std::fs::read_to_string(&lo).unwrap();
+    assert!(
+        t.starts_with("\"ID\",cluster_1,cluster_2\n\"a, \"\"1\"\"\",0,"),
+        "{t}"
+    );
+}
+
+#[test]
+fn file_size_limit_leaves_no_file_behind() {
+    // `ulimit -f` (RLIMIT_FSIZE) stands in for a full disk: the write fails with
+    // EFBIG, the run exits 2 with one line, and neither output nor temp file remain.
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = blob_file(dir.path(), 20_000, 8, 4);
+    let outdir = dir.path().join("out");
+    std::fs::create_dir(&outdir).unwrap();
+    let out = outdir.join("o.csv");
+    let script = format!(
+        "ulimit -f 64; exec '{}' --input '{}' --output '{}' --k-max 3",
+        env!("CARGO_BIN_EXE_kmeans"),
+        s(&input),
+        s(&out)
+    );
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("o.csv"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(&outdir).unwrap().count(),
+        0,
+        "files left behind"
+    );
+}
+
+#[test]
+fn npy_output_read_by_numpy_equals_csv_labels() {
+    let py = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    if !py.exists() {
+        eprintln!(
+            "skipped: no venv at {} (scripts/venv.sh creates it)",
+            py.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = blob_file(dir.path(), 3000, 3, 5);
+    let csv = dir.path().join("o.csv");
+    let npy = dir.path().join("o.npy");
+    for t in ["1", "2"] {
+        assert!(run(&[
+            "--input",
+            s(&input),
+            "--output",
+            s(&csv),
+            "--k-max",
+            "5",
+            "--threads",
+            t
+        ])
+        .status
+        .success());
+        assert!(run(&[
+            "--input",
+            s(&input),
+            "--output",
+            s(&npy),
+            "--k-max",
+            "5",
+            "--output-format",
+            "npy",
+            "--threads",
+            t
+        ])
+        .status
+        .success());
+        let code = format!(
+            "import numpy as np, pandas as pd\n\
+             a = np.load('{}')\n\
+             b = pd.read_csv('{}')[[f'cluster_{{k}}' for k in range(1, 6)]].to_numpy()\n\
+             assert a.dtype == np.int32 and a.shape == (3000, 5), (a.dtype, a.shape)\n\
+             assert (a == b).all()\n\
+             print('ok')",
+            s(&npy),
+            s(&csv)
+        );
+        let o = Command::new(&py).arg("-c").arg(code).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
