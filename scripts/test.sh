@@ -20,6 +20,9 @@ fi
 step "Python venv for the baselines (.venv, pinned by baselines/requirements.txt)"
 ./scripts/venv.sh
 
+step "headless Chromium + playwright-core for the dashboard test"
+bench-harness/tests/browser/setup.sh
+
 step "release build of the contestants (the harness tests run them)"
 cargo build --release -p kernels
 
