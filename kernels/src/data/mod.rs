@@ -111,7 +111,6 @@ impl CsvRows {
         let s = self.starts[i] as usize;
         &self.map[s..s + self.lens[i] as usize]
     }
-    #[cfg(feature = "cli")]
     /// Byte range of rows `rows` in the file (for releasing pages once used).
     pub(crate) fn byte_span(&self, rows: std::ops::Range<usize>) -> std::ops::Range<usize> {
         if rows.is_empty() {
@@ -121,7 +120,6 @@ impl CsvRows {
         let last = rows.end - 1;
         s..self.starts[last] as usize + self.lens[last] as usize
     }
-    #[cfg(feature = "cli")]
     /// Drops the pages of `range` from this process's resident set. They are read
     /// again from the page cache if touched later.
     pub(crate) fn release(&self, range: std::ops::Range<usize>) {
