@@ -107,6 +107,10 @@ fn run<S: Simd, const NV: usize>(simd: S, a: Assign<'_>) {
     let (cnorm, _) = S::as_simd_f64s(&prep.cnorm);
     let (zinit, _) = S::as_simd_f64s(&prep.zinit);
     let kpv = prep.kp / S::F64_LANES;
+    // Vectors that hold real centers: the padding to 8 is for the widest ISA; with
+    // fewer lanes the all-padding vectors at the end are skipped (their scores would
+    // be +inf anyway), so k = 2 on NEON costs one vector, not four.
+    let nvec = k.div_ceil(S::F64_LANES);
     let iota = simd.partial_load_f64s(&IOTA[..S::F64_LANES]);
     let bound = margin(d, xmax, prep.cmax);
 
@@ -128,7 +132,9 @@ fn run<S: Simd, const NV: usize>(simd: S, a: Assign<'_>) {
         let rows: [&[f64]; MR] = std::array::from_fn(|r| &x[(i + r) * d..(i + r + 1) * d]);
         let mut st = [init; MR];
         if k > 1 {
-            tiles::<S, MR, NV>(simd, &rows, d, ct, cnorm, zinit, kpv, iota, direct, &mut st);
+            tiles::<S, MR, NV>(
+                simd, &rows, d, ct, cnorm, zinit, kpv, nvec, iota, direct, &mut st,
+            );
         }
         for r in 0..MR {
             ctx.finish::<S>(simd, &mut labels[i + r], rows[r], &st[r], part);
@@ -139,7 +145,9 @@ fn run<S: Simd, const NV: usize>(simd: S, a: Assign<'_>) {
         let rows: [&[f64]; 1] = [&x[i * d..(i + 1) * d]];
         let mut st = [init; 1];
         if k > 1 {
-            tiles::<S, 1, NV>(simd, &rows, d, ct, cnorm, zinit, kpv, iota, direct, &mut st);
+            tiles::<S, 1, NV>(
+                simd, &rows, d, ct, cnorm, zinit, kpv, nvec, iota, direct, &mut st,
+            );
         }
         ctx.finish::<S>(simd, &mut labels[i], rows[0], &st[0], part);
         i += 1;
@@ -190,7 +198,8 @@ impl Finish<'_> {
     }
 }
 
-/// All center vectors for `R` rows: full groups of `NV` vectors, then one at a time.
+/// The first `nvec` center vectors (of `kpv` per transposed row) for `R` rows: full
+/// groups of `NV` vectors, then one at a time.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn tiles<S: Simd, const R: usize, const NV: usize>(
@@ -201,16 +210,17 @@ fn tiles<S: Simd, const R: usize, const NV: usize>(
     cnorm: &[S::f64s],
     zinit: &[S::f64s],
     kpv: usize,
+    nvec: usize,
     iota: S::f64s,
     direct: bool,
     st: &mut [Best<S::f64s>; R],
 ) {
     let mut jv = 0;
-    while jv + NV <= kpv {
+    while jv + NV <= nvec {
         tile::<S, R, NV>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st);
         jv += NV;
     }
-    while jv < kpv {
+    while jv < nvec {
         tile::<S, R, 1>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st);
         jv += 1;
     }
