@@ -119,11 +119,7 @@ pub fn write_output(
         return Err(Error::format(path, "the output folder does not exist"));
     }
     let io = |e: std::io::Error| Error::io(path, e);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".kmeans-out-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io)?;
+    let mut tmp = temp_file_in(dir, ".kmeans-out-").map_err(io)?;
     crate::signals::register_temp(tmp.path());
     let result = (|| -> Result<()> {
         let file = tmp.as_file_mut();
@@ -137,6 +133,19 @@ pub fn write_output(
     result?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
+}
+
+/// A temporary file in `dir` for an atomic write, created with mode 0666 minus the
+/// umask like any file a program creates (tempfile's default is 0600).
+pub fn temp_file_in(dir: &Path, prefix: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b.tempfile_in(dir)
 }
 
 fn write_npy(out: &mut std::fs::File, labels: &LabelMatrix) -> std::io::Result<()> {

@@ -642,3 +642,28 @@ fn npy_output_read_by_numpy_equals_csv_labels() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+#[test]
+fn outputs_get_ordinary_file_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = blob_file(dir.path(), 100, 2, 2);
+    let out = dir.path().join("o.csv");
+    let sum = dir.path().join("s.json");
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "umask 022; exec '{}' --input '{}' --output '{}' --k-max 2 --summary '{}'",
+            env!("CARGO_BIN_EXE_kmeans"),
+            s(&input),
+            s(&out),
+            s(&sum)
+        ))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for p in [&out, &sum] {
+        let mode = std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{}", p.display());
+    }
+}

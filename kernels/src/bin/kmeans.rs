@@ -384,9 +384,7 @@ fn write_json(path: &Path, value: &Summary) -> anyhow::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".kmeans-summary-")
-        .tempfile_in(dir)
+    let mut tmp = kernels::output::temp_file_in(dir, ".kmeans-summary-")
         .with_context(|| format!("{}: cannot create the summary file", path.display()))?;
     serde_json::to_writer_pretty(&mut tmp, value)
         .with_context(|| format!("{}: cannot write the summary", path.display()))?;
