@@ -26,6 +26,60 @@ pub fn dist2(a: &[f64], b: &[f64]) -> f64 {
     s
 }
 
+/// The canonical argmin: the index of the center (of `centers`, `k × d` row-major)
+/// with the smallest [`dist2`] to `row`, the lowest index on ties.
+#[inline]
+pub fn nearest(row: &[f64], centers: &[f64], d: usize) -> usize {
+    let mut best = 0usize;
+    let mut best_d = f64::INFINITY;
+    for (j, c) in centers.chunks_exact(d).enumerate() {
+        let dd = dist2(row, c);
+        if dd < best_d {
+            best_d = dd;
+            best = j;
+        }
+    }
+    best
+}
+
+/// The canonical k-means++ update over `rows` of `x` (see
+/// [`Layout::update_closest`]): plain loops over [`dist2`].
+pub fn canonical_update_closest<L: Layout + ?Sized>(
+    x: &L,
+    rows: Range<usize>,
+    c: &[f64],
+    closest: &mut [f64],
+    init: bool,
+) -> f64 {
+    let mut s = 0.0;
+    for (i, v) in rows.zip(closest.iter_mut()) {
+        let dd = dist2(x.row(i), c);
+        if init || dd < *v {
+            *v = dd;
+        }
+        s += *v;
+    }
+    s
+}
+
+/// The canonical candidate potentials over `rows` of `x` (see [`Layout::potentials`]).
+pub fn canonical_potentials<L: Layout + ?Sized>(
+    x: &L,
+    rows: Range<usize>,
+    cands: &[f64],
+    closest: &[f64],
+    pots: &mut [f64],
+) {
+    let d = x.d();
+    pots.fill(0.0);
+    for (i, v) in rows.zip(closest) {
+        let row = x.row(i);
+        for (p, c) in pots.iter_mut().zip(cands.chunks_exact(d)) {
+            *p += dist2(row, c).min(*v);
+        }
+    }
+}
+
 /// The current centers, plus whatever derived copies kernels need (norms, padded or
 /// transposed blocks), refreshed once per iteration by [`Centers::set`].
 pub struct Centers {
@@ -140,27 +194,12 @@ pub trait Layout: Sync {
         closest: &mut [f64],
         init: bool,
     ) -> f64 {
-        let mut s = 0.0;
-        for (i, v) in rows.zip(closest.iter_mut()) {
-            let dd = dist2(self.row(i), c);
-            if init || dd < *v {
-                *v = dd;
-            }
-            s += *v;
-        }
-        s
+        canonical_update_closest(self, rows, c, closest, init)
     }
     /// For each candidate `t` of `cands` (`m × d`): `pots[t] = Σ min(closest[i],
     /// dist2(row(i), cand_t))` over `rows`, summed in row order.
     fn potentials(&self, rows: Range<usize>, cands: &[f64], closest: &[f64], pots: &mut [f64]) {
-        let d = self.d();
-        pots.fill(0.0);
-        for (i, v) in rows.zip(closest) {
-            let row = self.row(i);
-            for (p, c) in pots.iter_mut().zip(cands.chunks_exact(d)) {
-                *p += dist2(row, c).min(*v);
-            }
-        }
+        canonical_potentials(self, rows, cands, closest, pots)
     }
     /// Short name for reports (`aos`, `flat`).
     fn name(&self) -> &'static str;
@@ -283,29 +322,13 @@ impl Layout for Flat<'_> {
         init: bool,
     ) -> f64 {
         if self.kernel == KernelChoice::Scalar {
-            let mut s = 0.0;
-            for (i, v) in rows.zip(closest.iter_mut()) {
-                let dd = dist2(self.row(i), c);
-                if init || dd < *v {
-                    *v = dd;
-                }
-                s += *v;
-            }
-            return s;
+            return canonical_update_closest(self, rows, c, closest, init);
         }
         self.seed_kernel(rows, c, kernel::simd::SeedMode::Update { closest, init })
     }
     fn potentials(&self, rows: Range<usize>, cands: &[f64], closest: &[f64], pots: &mut [f64]) {
         if self.kernel == KernelChoice::Scalar {
-            pots.fill(0.0);
-            let d = self.d();
-            for (i, v) in rows.zip(closest) {
-                let row = self.row(i);
-                for (p, c) in pots.iter_mut().zip(cands.chunks_exact(d)) {
-                    *p += dist2(row, c).min(*v);
-                }
-            }
-            return;
+            return canonical_potentials(self, rows, cands, closest, pots);
         }
         self.seed_kernel(
             rows,

@@ -47,7 +47,7 @@ struct Cli {
     /// CSV (or .npy) of initial centers, one per row; fits exactly that k.
     #[arg(long = "init-centers", value_name = "FILE")]
     init_centers: Option<PathBuf>,
-    /// Data layout: aos (the seed's Vec<DataPoint>) or flat (contiguous, fast kernels).
+    /// Data layout: aos (the seed's `Vec<DataPoint>`) or flat (contiguous, fast kernels).
     #[arg(long, default_value = "flat", value_parser = ["aos", "flat"])]
     layout: String,
     /// Kernel of the flat layout: scalar, simd or auto.

@@ -3,7 +3,7 @@
 //! "before" of the study; deliberately not optimised.
 
 use super::{Dataset, Source};
-use crate::layout::{dist2, Centers, Layout, Partial};
+use crate::layout::{nearest, Centers, Layout, Partial};
 use std::ops::Range;
 
 /// One point as the seed stored it.
@@ -75,15 +75,7 @@ impl Layout for Aos {
         accumulate: bool,
     ) {
         for (p, label) in self.points[rows].iter().zip(labels.iter_mut()) {
-            let mut best = 0usize;
-            let mut best_d = f64::INFINITY;
-            for j in 0..centers.k() {
-                let dd = dist2(&p.features, centers.row(j));
-                if dd < best_d {
-                    best_d = dd;
-                    best = j;
-                }
-            }
+            let best = nearest(&p.features, centers.values(), self.d);
             if *label != best as u32 {
                 part.changed += 1;
                 *label = best as u32;

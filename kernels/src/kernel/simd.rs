@@ -10,13 +10,13 @@
 //!
 //! * **direct** (`d ≤ DIRECT_MAX_D`): each lane computes `Σ_t (x_t − c_t)²` with a
 //!   separate multiply and add, in the order of `t` — bit for bit the canonical
-//!   [`dist2`], so labels are exact with no re-check. For tiny d the work per
+//!   [`dist2`](crate::layout::dist2), so labels are exact with no re-check. For tiny d the work per
 //!   row is a handful of vector ops, and nothing is wasted on padding `d`.
 //! * **expanded** (larger d): `score_j = ‖c_j‖² − 2 x·c_j` with FMAs (`‖x‖²` is the
 //!   same for every j), a third of the direct form's operations. Rounding could flip
 //!   a near-tie, so when the gap between the best and second-best score is not larger
 //!   than a bound on the rounding error of both forms ([`margin`]), the row is
-//!   re-assigned with the canonical [`dist2`] over all centers. Labels are therefore
+//!   re-assigned with the canonical [`dist2`](crate::layout::dist2) over all centers. Labels are therefore
 //!   always the canonical ones.
 //!
 //! **Seeding** (k-means++ distance updates). These need the distance *values*, which
@@ -30,7 +30,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::Prepared;
-use crate::layout::{dist2, Partial};
+use crate::layout::{nearest, Partial};
 use pulp::{Simd, WithSimd};
 
 /// Rows per register tile.
@@ -185,7 +185,7 @@ impl Finish<'_> {
             if self.direct || s - b > self.bound {
                 j
             } else {
-                canonical(row, self.centers, self.d, self.k)
+                nearest(row, self.centers, self.d)
             }
         };
         if *label != best as u32 {
@@ -310,21 +310,6 @@ fn reduce<S: Simd>(simd: S, st: &Best<S::f64s>, want_second: bool) -> (usize, f6
     let others = simd.reduce_min_f64s(simd.select_f64s(chosen, inf, st.best));
     let second = simd.reduce_min_f64s(st.second).min(others);
     (j as usize, b, second)
-}
-
-/// The canonical argmin for one row (the re-check of near-ties).
-#[inline(never)]
-pub fn canonical(row: &[f64], centers: &[f64], d: usize, k: usize) -> usize {
-    let mut best = 0;
-    let mut best_d = f64::INFINITY;
-    for j in 0..k {
-        let dd = dist2(row, &centers[j * d..(j + 1) * d]);
-        if dd < best_d {
-            best_d = dd;
-            best = j;
-        }
-    }
-    best
 }
 
 /// What a [`Seed`] pass computes.
