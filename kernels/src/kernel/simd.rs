@@ -185,7 +185,7 @@ impl Finish<'_> {
             if self.direct || s - b > self.bound {
                 j
             } else {
-                nearest(row, self.centers, self.d)
+                recheck(row, self.centers, self.d)
             }
         };
         if *label != best as u32 {
@@ -310,6 +310,13 @@ fn reduce<S: Simd>(simd: S, st: &Best<S::f64s>, want_second: bool) -> (usize, f6
     let others = simd.reduce_min_f64s(simd.select_f64s(chosen, inf, st.best));
     let second = simd.reduce_min_f64s(st.second).min(others);
     (j as usize, b, second)
+}
+
+/// The near-tie re-check: the canonical argmin, kept out of line so the rare slow
+/// path does not crowd the kernel's registers.
+#[inline(never)]
+fn recheck(row: &[f64], centers: &[f64], d: usize) -> usize {
+    nearest(row, centers, d)
 }
 
 /// What a [`Seed`] pass computes.
