@@ -667,3 +667,40 @@ fn outputs_get_ordinary_file_permissions() {
         assert_eq!(mode, 0o644, "{}", p.display());
     }
 }
+
+#[test]
+fn input_larger_than_memory_fails_early() {
+    // KMEANS_MEMORY_LIMIT stands in for a small machine: the estimate from the first
+    // rows and the file size exceeds it, so the run stops before allocating.
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = blob_file(dir.path(), 20_000, 8, 3);
+    let out = dir.path().join("o.csv");
+    let o = kmeans()
+        .env("KMEANS_MEMORY_LIMIT", "100000")
+        .args(["--input", s(&input), "--output", s(&out), "--k-max", "2"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("too large for this machine's memory"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1);
+    assert!(!out.exists());
+    // f32 .npy (widened to f64) is checked from its header
+    let mut bytes = kernels::data::npy::header_bytes("<f4", &[50_000, 4]);
+    bytes.extend(std::iter::repeat_n(0u8, 50_000 * 4 * 4));
+    let npy = dir.path().join("x.npy");
+    std::fs::write(&npy, bytes).unwrap();
+    let o = kmeans()
+        .env("KMEANS_MEMORY_LIMIT", "100000")
+        .args(["--input", s(&npy), "--output", s(&out), "--k-max", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("too large"));
+    // and with the limit lifted the same file works
+    let o = kmeans()
+        .args(["--input", s(&input), "--output", s(&out), "--k-max", "2"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+}

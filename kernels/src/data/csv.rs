@@ -326,6 +326,21 @@ pub fn load_csv_chunked(
                     as usize
                     + 16)
                     .min(body / (2 * d) + 1);
+                // Fail early, before the memory is touched, when the matrix cannot fit.
+                let need = (est_rows as u64).saturating_mul(d as u64 * 8 + 12);
+                if let Some(avail) = super::available_memory() {
+                    if need > avail {
+                        return Err(Error::format(
+                            path,
+                            format!(
+                                "too large for this machine's memory: about {} rows × {d} features need {:.1} GB, {:.1} GB are available",
+                                est_rows,
+                                need as f64 / 1e9,
+                                avail as f64 / 1e9
+                            ),
+                        ));
+                    }
+                }
                 let _ = values.try_reserve_exact(est_rows.saturating_mul(d));
                 let _ = starts.try_reserve_exact(est_rows);
                 let _ = lens.try_reserve_exact(est_rows);

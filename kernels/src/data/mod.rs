@@ -178,6 +178,22 @@ impl Dataset {
     }
 }
 
+/// Memory the loaders may use, in bytes: `KMEANS_MEMORY_LIMIT` (bytes) when set, else
+/// `MemAvailable` from `/proc/meminfo`; `None` where neither is known. Inputs whose
+/// matrix would not fit fail early with a clear error instead of an OOM kill.
+pub fn available_memory() -> Option<u64> {
+    if let Some(v) = std::env::var("KMEANS_MEMORY_LIMIT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return Some(v);
+    }
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// Loads a CSV or `.npy` file (chosen by the `.npy` magic bytes, not the extension).
 /// CSV is parsed on `exec`'s threads; the result never depends on their number.
 pub fn load(path: &Path, exec: &Exec) -> Result<Dataset> {

@@ -124,6 +124,21 @@ pub(crate) fn load_npy(path: &Path, map: Mmap) -> Result<Dataset> {
             "truncated .npy: shape ({n}, {d}) needs {need} data bytes, the file has {have}"
         )));
     }
+    // A copy is made unless the data is aligned f64: check it fits first.
+    let copies = width == 4
+        || bytemuck::try_cast_slice::<u8, f64>(&map[h.data_offset..h.data_offset + need]).is_err();
+    if copies {
+        let bytes = (n as u64).saturating_mul(d as u64 * 8);
+        if let Some(avail) = super::available_memory() {
+            if bytes > avail {
+                return Err(fail(format!(
+                    "too large for this machine's memory: {n} rows × {d} features need {:.1} GB as f64, {:.1} GB are available",
+                    bytes as f64 / 1e9,
+                    avail as f64 / 1e9
+                )));
+            }
+        }
+    }
     let data = &map[h.data_offset..h.data_offset + need];
     let check = |i: usize, v: f64| -> Result<()> {
         if v.is_finite() {
