@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Names of the built-in contestants, in table order.
-pub const BUILTIN: [&str; 7] = [
+pub const BUILTIN: [&str; 8] = [
     "numpy",
+    "numpy-tuned",
     "sklearn",
     "rust-aos-serial",
     "rust-aos-rayon",
@@ -24,6 +25,15 @@ pub const PYTHON_ENV_REMOVED: [&str; 2] = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZ
 /// Exit status with which an optional baseline says its package is not installed.
 pub const EXIT_MISSING_OPTIONAL: i32 = 3;
 
+/// glibc malloc settings of the `numpy-tuned` contestant (perf-reports/BIAS.md): never
+/// serve a block with `mmap` and never give the heap top back to the OS, so the seed's
+/// per-centroid temporaries (n × d × 8 bytes each, allocated and freed k times per
+/// iteration) are reused instead of being unmapped and faulted in again.
+pub const NUMPY_TUNED_ENV: [(&str, &str); 2] = [
+    ("MALLOC_MMAP_MAX_", "0"),
+    ("MALLOC_TRIM_THRESHOLD_", "68719476736"),
+];
+
 /// How a contestant is started.
 #[derive(Clone, Debug)]
 pub enum Kind {
@@ -37,6 +47,8 @@ pub enum Kind {
     Python {
         script: &'static str,
         optional: bool,
+        /// Extra environment (the `numpy-tuned` allocator settings).
+        env: &'static [(&'static str, &'static str)],
     },
     /// Any command (hidden `--contestant-cmd NAME=CMD`, for tests): argv prefix.
     Custom { argv: Vec<String> },
@@ -88,18 +100,27 @@ impl Contestant {
             "numpy" => Kind::Python {
                 script: "kmeans_numpy.py",
                 optional: false,
+                env: &[],
+            },
+            "numpy-tuned" => Kind::Python {
+                script: "kmeans_numpy.py",
+                optional: false,
+                env: &NUMPY_TUNED_ENV,
             },
             "sklearn" => Kind::Python {
                 script: "kmeans_sklearn.py",
                 optional: false,
+                env: &[],
             },
             "faiss" => Kind::Python {
                 script: "kmeans_faiss.py",
                 optional: true,
+                env: &[],
             },
             "sklearnex" => Kind::Python {
                 script: "kmeans_sklearnex.py",
                 optional: true,
+                env: &[],
             },
             _ => return None,
         };
@@ -157,12 +178,13 @@ impl Contestant {
                     .arg(job.threads.unwrap_or(*threads).to_string());
                 c
             }
-            Kind::Python { script, .. } => {
+            Kind::Python { script, env, .. } => {
                 let mut c = Command::new(&tools.python);
                 c.arg(tools.baselines.join(script));
                 for var in PYTHON_ENV_REMOVED {
                     c.env_remove(var);
                 }
+                c.envs(env.iter().copied());
                 c
             }
             Kind::Custom { argv } => {
@@ -227,7 +249,11 @@ pub fn describe(cmd: &Command) -> String {
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut parts = vec![prog];
+    let mut parts: Vec<String> = cmd
+        .get_envs()
+        .filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?)))
+        .collect();
+    parts.push(prog);
     for a in cmd.get_args() {
         let p = Path::new(a);
         let s = if p.is_absolute() {

@@ -133,6 +133,48 @@ pub fn header() -> String {
 pub struct ResultsFile {
     path: PathBuf,
     file: std::fs::File,
+    /// The held `<results>.lock`.
+    _lock: std::fs::File,
+}
+
+/// Takes the exclusive advisory lock `<results>.lock` (`flock`), held until the
+/// `ResultsFile` is dropped; the kernel releases it when the process dies, even by
+/// SIGKILL, so a killed harness never leaves a stale lock. A second harness on the same
+/// results file is refused with the holder's pid.
+fn lock_results(path: &Path) -> Result<std::fs::File> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    let lock_path = path.with_file_name(name);
+    let mut lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = lock.read_to_string(&mut holder);
+            let holder = holder.trim();
+            let who = if holder.is_empty() {
+                String::new()
+            } else {
+                format!(" (pid {holder})")
+            };
+            bail!(
+                "another bench-harness{who} is writing {}; wait for it to finish or use another --out",
+                path.display()
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("locking {}", lock_path.display()))
+        }
+    }
+    lock.set_len(0)?;
+    lock.write_all(std::process::id().to_string().as_bytes())?;
+    Ok(lock)
 }
 
 impl ResultsFile {
@@ -143,6 +185,7 @@ impl ResultsFile {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
+        let lock = lock_results(path)?;
         if fresh && path.exists() {
             let old = path.with_extension("csv.old");
             std::fs::rename(path, &old)
@@ -179,6 +222,7 @@ impl ResultsFile {
         Ok(Self {
             path: path.to_path_buf(),
             file,
+            _lock: lock,
         })
     }
 

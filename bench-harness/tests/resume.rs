@@ -130,3 +130,107 @@ fn interrupted_run_resumes_to_the_same_rows() {
     assert_eq!(keys(&part).0, 8);
     assert!(part.join("runs.csv.old").is_file());
 }
+
+/// Rows of a results file as written: every line must be complete and parse.
+fn assert_complete(runs: &std::path::Path) {
+    let text = std::fs::read_to_string(runs).unwrap_or_default();
+    assert!(text.is_empty() || text.ends_with('\n'), "a torn last line");
+    bench_harness::results::read_rows(runs).expect("every row parses");
+}
+
+#[test]
+fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (full, part) = (tmp.path().join("full"), tmp.path().join("part"));
+    run_ok(
+        &args(&full, &data)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    let (_, keys_full) = keys(&full);
+
+    // A random kill moment per round (seed printed so a failure can be replayed).
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("kill-loop seed {seed}");
+    let runs = part.join("runs.csv");
+    let mut kills = 0;
+    for _round in 0..12 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = Duration::from_millis(seed % 700);
+        let mut child = harness()
+            .args(args(&part, &data))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+        assert_complete(&runs);
+        let (n, k) = keys(&part);
+        assert_eq!(n, k.len(), "no duplicate rows after a kill");
+        assert!(k.is_subset(&keys_full));
+        if k == keys_full {
+            break;
+        }
+    }
+    assert!(kills > 0, "the loop never killed the harness");
+    // The lock died with the process: the same command finishes the grid.
+    run_ok(
+        &args(&part, &data)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_complete(&runs);
+    let (n, k) = keys(&part);
+    assert_eq!(n, 8, "no duplicates");
+    assert_eq!(k, keys_full);
+}
+
+#[test]
+fn a_second_harness_on_the_same_folder_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = tmp.path().join("out");
+    let mut first = harness()
+        .args(args(&out, &data))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while bench_harness::results::read_rows(&out.join("runs.csv"))
+        .map(|r| r.len())
+        .unwrap_or(0)
+        < 1
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no rows appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = harness().args(args(&out, &data)).output().unwrap();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(second.status.code(), Some(1), "{second:?}");
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("another bench-harness") && err.contains(&format!("pid {}", first.id())),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert_complete(&out.join("runs.csv"));
+}

@@ -16,6 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The baseline of every speedup.
 pub const BASELINE: &str = "numpy";
 
+/// The same NumPy program with glibc's malloc told to keep its memory
+/// (perf-reports/BIAS.md): the second baseline, so no speedup rests on an allocator accident.
+pub const TUNED_BASELINE: &str = "numpy-tuned";
+
 /// One contestant in one cell.
 #[derive(Clone, Debug)]
 pub struct CellStats {
@@ -47,6 +51,8 @@ pub struct Glance {
     pub paired_speedup: Option<f64>,
     pub paired_geomean: Option<f64>,
     pub paired_cells: usize,
+    /// Median over cells of numpy-tuned cell time / contestant cell time.
+    pub paired_vs_tuned: Option<f64>,
     /// The seed's pairing: median over data sets (cell and repeat, i.e. the same seed)
     /// of numpy wall / contestant wall.
     pub paired_by_dataset: Option<f64>,
@@ -267,6 +273,15 @@ impl Analysis {
             .iter()
             .filter_map(|c| self.speedup(name, c))
             .collect();
+        let tuned_ratios: Vec<f64> = self
+            .cells
+            .iter()
+            .filter_map(|c| {
+                let base = self.cell_time(TUNED_BASELINE, c)?;
+                let mine = self.cell_time(name, c)?;
+                (mine > 0.0).then(|| base / mine)
+            })
+            .collect();
         let base_walls: Vec<f64> = runs
             .iter()
             .filter(|r| r.contestant == BASELINE && r.is_ok())
@@ -307,6 +322,7 @@ impl Analysis {
             paired_speedup: stats::median(&ratios),
             paired_geomean: stats::geomean(&ratios),
             paired_cells: ratios.len(),
+            paired_vs_tuned: stats::median(&tuned_ratios),
             paired_by_dataset: stats::median(&ds_ratios),
             datasets_paired: ds_ratios.len(),
             ratio_of_medians,

@@ -10,8 +10,9 @@ use plotters::prelude::*;
 use std::path::Path;
 
 /// Fixed colours per contestant (the dashboard uses the same hex values).
-pub const PALETTE: [(&str, &str); 7] = [
+pub const PALETTE: [(&str, &str); 8] = [
     ("numpy", "#1f77b4"),
+    ("numpy-tuned", "#aec7e8"),
     ("sklearn", "#ff7f0e"),
     ("rust-aos-serial", "#d62728"),
     ("rust-aos-rayon", "#9467bd"),

@@ -1,6 +1,6 @@
 //! REPORT.md and the README results section, as Markdown.
 
-use super::analysis::{Analysis, Glance, BASELINE};
+use super::analysis::{Analysis, Glance, BASELINE, TUNED_BASELINE};
 use super::data::{json_f64, json_path, json_text, Cell, Folder, Run};
 use super::fmt::{self, strings, table};
 use super::roofline::{self, Roof};
@@ -174,7 +174,8 @@ fn paired_cell(g: &Glance, a: &Analysis) -> String {
 
 /// The "four ways at a glance" table (every contestant).
 pub fn glance_table(a: &Analysis) -> String {
-    let header = strings(&[
+    let tuned = a.glance.iter().any(|g| g.contestant == TUNED_BASELINE);
+    let mut header = strings(&[
         "contestant",
         "runs ok / all",
         "median wall",
@@ -185,11 +186,14 @@ pub fn glance_table(a: &Analysis) -> String {
         "median peak RSS / 1k rows (sampled)",
         "median ARI",
     ]);
+    if tuned {
+        header.insert(4, "paired speedup vs numpy-tuned".into());
+    }
     let rows: Vec<Vec<String>> = a
         .glance
         .iter()
         .map(|g| {
-            vec![
+            let mut row = vec![
                 format!("`{}`", g.contestant),
                 format!("{} / {}", g.ok, g.runs),
                 g.median_wall_s.map_or("–".into(), fmt::secs),
@@ -199,7 +203,11 @@ pub fn glance_table(a: &Analysis) -> String {
                 g.ratio_of_medians.map_or("–".into(), fmt::ratio),
                 fmt::num(g.rss_per_1k, 2) + if g.rss_per_1k.is_some() { " MB" } else { "" },
                 fmt::num(g.median_ari, 3),
-            ]
+            ];
+            if tuned {
+                row.insert(4, g.paired_vs_tuned.map_or("–".into(), fmt::ratio));
+            }
+            row
         })
         .collect();
     let mut right = vec![true; header.len()];
@@ -212,7 +220,8 @@ pub const GLANCE_DEFINITIONS: &str = "\
 - **cell**: one data-set configuration (n, d, k_max); its repeats use different seeds. A contestant's **cell time** is the median wall time of its `ok` repeats in that cell.
 - **median wall**: median over all of the contestant's `ok` runs (the whole subprocess: load the CSV, fit k = 1..k_max, write the CSV).
 - **paired speedup vs numpy**: for every cell where both numpy and the contestant have a cell time, the ratio numpy cell time / contestant cell time; the median of those ratios. 
-- **geo-mean speedup**: the geometric mean of the same per-cell ratios.
+- **paired speedup vs numpy-tuned** (when that contestant ran): the same median with `numpy-tuned`, the seed's NumPy program with glibc's malloc told to keep its memory (`MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=64G`; see perf-reports/BIAS.md), as the baseline.
+- **geo-mean speedup**: the geometric mean of the per-cell ratios vs numpy.
 - **paired per data set**: the seed's pairing: one ratio numpy wall / contestant wall per data set (cell and repeat, which share the seed), median over data sets, without first reducing the repeats.
 - **ratio of medians**: numpy's median wall / the contestant's median wall (the seed's definition for scikit-learn); it is not paired and mixes sizes.
 - **median peak RSS / 1k rows**: median over `ok` runs of `peak_rss_mb_sampled / (n / 1000)`, the 10 ms-sampled peak (the seed's method; it can undercount short spikes).
