@@ -3,8 +3,9 @@
  * the exact arithmetic of the Rust `kernels` crate, so both give the same labels and
  * inertia from the same initial centers:
  *
- *  - distance: the left-to-right sum of (x_t - c_t)^2 in f64 (JavaScript numbers are
- *    IEEE-754 doubles and never fused, like Rust's `dist2`); the nearest center is
+ *  - distance: the sum of (x_t - c_t)^2 in f64 in Rust's canonical order (eight
+ *    partial sums by t % 8, then a fixed tree; JavaScript numbers are IEEE-754
+ *    doubles and never fused, like Rust's `dist2`); the nearest center is
  *    the first one with the smallest distance (lowest index on ties);
  *  - each iteration assigns every point, then sets each center to sum * (1 / count);
  *    an empty cluster instead takes the point farthest from its current center;
@@ -28,16 +29,23 @@
   /** Rows per summation block: kernels::lloyd::CHUNK_ROWS. */
   const CHUNK_ROWS = 1024;
 
-  /** Squared Euclidean distance between row i of `x` and row j of `c` (d columns). */
+  /**
+   * Squared Euclidean distance between row i of `x` and row j of `c` (d columns), in
+   * the canonical order of Rust's `dist2`: feature t's squared difference goes to
+   * partial sum t % 8, and the partials are combined as
+   * ((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 + p7)).
+   */
+  const partials = new Float64Array(8);
   function dist2(x, i, c, j, d) {
-    let s = 0;
+    const p = partials;
+    p.fill(0);
     const xo = i * d;
     const co = j * d;
     for (let t = 0; t < d; t++) {
       const diff = x[xo + t] - c[co + t];
-      s += diff * diff;
+      p[t & 7] += diff * diff;
     }
-    return s;
+    return ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
   }
 
   /**

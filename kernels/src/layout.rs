@@ -13,17 +13,42 @@ use crate::data::Matrix;
 use crate::kernel::{self, KernelChoice};
 use std::ops::Range;
 
-/// The canonical squared Euclidean distance: a left-to-right sum of squared
-/// differences in f64, no FMA. Every label in this crate is the argmin of this
-/// function (lowest index on ties), whatever kernel found it.
+/// Partial sums of the canonical distance: feature `t` goes to partial `t % 8`.
+pub const PARTIALS: usize = 8;
+
+/// The canonical squared Euclidean distance, in f64 with no FMA: feature `t`'s squared
+/// difference is added to partial sum `t % 8` (each partial summed in order of `t`,
+/// starting from 0), and the eight partials are combined by the fixed tree
+/// [`combine`]: `((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 + p7))`.
+///
+/// This is the order an 8-lane vector accumulates a row chunk by chunk and then halves
+/// itself, so SIMD code reproduces it bit for bit with any lane count (8 lanes: one
+/// vector; 4: two; 2: four; 1: eight) without transposing rows; plain loops get eight
+/// independent chains instead of one. Every label in this crate is the argmin of this
+/// function (lowest index on ties), whatever kernel found it. For d ≤ 2 it equals the
+/// left-to-right sum; for d = 3 it is `(s0 + s2) + s1`, for d = 4 `(s0 + s2) + (s1 + s3)`.
 #[inline]
 pub fn dist2(a: &[f64], b: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for (x, y) in a.iter().zip(b) {
-        let t = x - y;
-        s += t * t;
+    let mut p = [0.0f64; PARTIALS];
+    let mut ca = a.chunks_exact(PARTIALS);
+    let mut cb = b.chunks_exact(PARTIALS);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for j in 0..PARTIALS {
+            let t = x[j] - y[j];
+            p[j] += t * t;
+        }
     }
-    s
+    for (j, (x, y)) in ca.remainder().iter().zip(cb.remainder()).enumerate() {
+        let t = x - y;
+        p[j] += t * t;
+    }
+    combine(&p)
+}
+
+/// The fixed reduction tree of [`dist2`]'s eight partial sums.
+#[inline(always)]
+pub fn combine(p: &[f64; PARTIALS]) -> f64 {
+    ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]))
 }
 
 /// The canonical argmin: the index of the center (of `centers`, `k × d` row-major)
@@ -264,21 +289,9 @@ impl<'a> Flat<'a> {
     }
 
     fn seed_kernel(&self, rows: Range<usize>, cands: &[f64], mode: kernel::simd::SeedMode) -> f64 {
-        thread_local! {
-            static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
         let d = self.m.d();
         let x = &self.m.as_slice()[rows.start * d..rows.end * d];
-        SCRATCH.with(|s| {
-            let mut scratch = s.borrow_mut();
-            kernel::isa::dispatch(kernel::simd::Seed {
-                x,
-                d,
-                cands,
-                mode,
-                scratch: &mut scratch,
-            })
-        })
+        kernel::isa::dispatch(kernel::simd::Seed { x, d, cands, mode })
     }
 }
 

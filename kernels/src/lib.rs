@@ -15,8 +15,9 @@
 //!
 //! ## Guarantees
 //!
-//! * **Exact labels.** Every label is the argmin of [`layout::dist2`] (a left-to-right
-//!   f64 sum of squared differences), lowest index on ties, whatever the layout or
+//! * **Exact labels.** Every label is the argmin of [`layout::dist2`] (an f64 sum of
+//!   squared differences in a fixed order: eight partial sums by feature index mod 8,
+//!   then a fixed tree), lowest index on ties, whatever the layout or
 //!   kernel. Both layouts therefore give the same clustering.
 //! * **Determinism.** Work is cut into fixed-size chunks whose partial results are
 //!   combined in chunk order, so output is bit-identical for every thread count.

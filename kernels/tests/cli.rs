@@ -357,6 +357,13 @@ fn bad_input_corpus() {
             "NaN or infinite",
         ),
         (
+            vec![
+                "--input".into(),
+                w("huge.csv", b"ID,f1,f2\na,1,2\nb,3,-1e300\nc,5,6\n"),
+            ],
+            "row 2, column 2: |-1e300| is too large",
+        ),
+        (
             vec!["--input".into(), w("inf.csv", b"ID,f1,f2\na,1,inf\n")],
             "NaN or infinite",
         ),
@@ -426,6 +433,7 @@ fn bad_input_corpus() {
     let c_text = w("c_text.csv", b"x,y\n1,oops\n");
     let c_empty = w("c_empty.csv", b"x,y\n");
     let c_many = w("c_many.csv", b"1,2\n3,4\n5,6\n7,8\n");
+    let c_huge = w("c_huge.csv", b"1e200,2\n3,4\n");
     let usage: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--k-max", "0"], "--k-max must be at least 1"),
         (
@@ -446,6 +454,10 @@ fn bad_input_corpus() {
         (
             vec!["--k-max", "2", "--init-centers", &c_empty],
             "no centers",
+        ),
+        (
+            vec!["--init-centers", &c_huge],
+            "row 1, column 1: |1e200| is too large",
         ),
         (
             vec!["--init-centers", &c_many],
@@ -703,4 +715,78 @@ fn input_larger_than_memory_fails_early() {
         .output()
         .unwrap();
     assert!(o.status.success());
+}
+
+/// Numerics through the CLI: subnormal values parse and fit (their squared distances
+/// underflow to 0: every distance ties and the lowest center index wins); magnitudes up
+/// to the documented bound (`kernels::data::max_magnitude`) fit, beyond it exit 2.
+#[test]
+fn extreme_values_fit_or_are_refused_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("den.csv");
+    std::fs::write(
+        &p,
+        "ID,a,b\np,4.9e-324,1e-310\nq,1e-323,2e-310\nr,0,3e-310\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out.csv");
+    let summary = dir.path().join("s.json");
+    let o = run(&[
+        "--input",
+        s(&p),
+        "--output",
+        s(&out),
+        "--k-max",
+        "3",
+        "--summary",
+        s(&summary),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let js: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    for fit in js["results"].as_array().unwrap() {
+        let inertia = fit["inertia"].as_f64().unwrap();
+        assert!(inertia.is_finite() && inertia >= 0.0, "{fit}");
+    }
+
+    let limit = kernels::data::max_magnitude(3, 2);
+    let big = limit / 4.0;
+    let p = dir.path().join("big.csv");
+    std::fs::write(
+        &p,
+        format!("ID,a,b\np,{big:e},1\nq,{:e},2\nr,0,-{big:e}\n", -big),
+    )
+    .unwrap();
+    let o = run(&[
+        "--input",
+        s(&p),
+        "--output",
+        s(&out),
+        "--k-max",
+        "3",
+        "--summary",
+        s(&summary),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let js: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    for fit in js["results"].as_array().unwrap() {
+        assert!(fit["inertia"].as_f64().unwrap().is_finite(), "{fit}");
+    }
+    assert_eq!(
+        column(&std::fs::read_to_string(&out).unwrap(), "cluster_3").len(),
+        3
+    );
+
+    let p = dir.path().join("over.csv");
+    std::fs::write(
+        &p,
+        format!("ID,a,b\np,{:e},1\nq,1,2\nr,0,0\n", limit * 1.01),
+    )
+    .unwrap();
+    assert_bad(
+        dir.path(),
+        &["--input", s(&p), "--output", s(&out), "--k-max", "2"],
+        "is too large",
+    );
 }

@@ -232,3 +232,69 @@ fn result_for_one_k_does_not_depend_on_the_sweep() {
         "another seed should give another start"
     );
 }
+
+/// Numerics (issue 10): scaling the data by a power of two is exact, so the fit must be
+/// the same fit, scaled: labels equal, centers and inertia scaled bit for bit, near the
+/// top (2^460 ≈ 3e138) and the bottom (2^-500 ≈ 3e-151) of the range. Denormal inputs
+/// (whose squared distances underflow to 0, so every distance ties and the lowest
+/// center index wins), collinear points, and identical points with k > 1 all give the
+/// reference's answer on every layout, kernel and thread count.
+#[test]
+fn numerics_scaling_denormals_collinear_identical() {
+    let (rows, _) = blobs(500, 3, 4, 7);
+    let init: Vec<Vec<f64>> = (0..4).map(|j| rows[j * 125].clone()).collect();
+    let params = Params::default();
+    let exec = Exec::new(1).unwrap();
+    let base = Matrix::from_vec(500, 3, flatten(&rows));
+    let flat = Flat::new(&base, KernelChoice::Auto);
+    let tol = absolute_tol(&flat, &exec, params.tol);
+    let (bl, bc, bi, bit, _) = lloyd(&flat, &exec, &flatten(&init), &params, tol);
+    for e in [460, -500] {
+        let s = 2f64.powi(e);
+        let scale = |v: &[Vec<f64>]| -> Vec<Vec<f64>> {
+            v.iter()
+                .map(|r| r.iter().map(|x| x * s).collect())
+                .collect()
+        };
+        let (srows, sinit) = (scale(&rows), scale(&init));
+        check_all(&srows, &sinit, &format!("scaled by 2^{e}"));
+        for kc in KERNELS {
+            let m = Matrix::from_vec(500, 3, flatten(&srows));
+            let x = Flat::new(&m, kc);
+            let tol = absolute_tol(&x, &exec, params.tol);
+            let (l, c, i, it, _) = lloyd(&x, &exec, &flatten(&sinit), &params, tol);
+            assert_eq!(l, bl, "2^{e} {kc:?}: labels changed with the scale");
+            assert_eq!(it, bit);
+            for (a, b) in c.iter().zip(&bc) {
+                assert_eq!(a.to_bits(), (b * s).to_bits(), "2^{e} {kc:?}: center");
+            }
+            assert_eq!(i.to_bits(), (bi * s * s).to_bits(), "2^{e} {kc:?}: inertia");
+        }
+    }
+
+    // Denormals: multiples of the smallest subnormal.
+    let den: Vec<Vec<f64>> = (0..300u64)
+        .map(|i| vec![f64::from_bits(i % 17 + 1), f64::from_bits((i * 7) % 13 + 1)])
+        .collect();
+    assert!(den.iter().flatten().all(|v| v.is_subnormal()));
+    for init in inits(&den, 3, 5).iter().take(1) {
+        check_all(&den, init, "denormals");
+    }
+
+    // Collinear points in d = 5 (x = t·v), three groups along the line.
+    let v = [1.0, -2.0, 0.5, 3.0, 1e-3];
+    let (line, _) = blobs(400, 1, 3, 11);
+    let col: Vec<Vec<f64>> = line
+        .iter()
+        .map(|t| v.iter().map(|c| c * t[0]).collect())
+        .collect();
+    for init in inits(&col, 3, 9) {
+        check_all(&col, &init, "collinear");
+    }
+
+    // Identical points, k = 4 > 1 distinct point.
+    let same = vec![vec![1.5, -2.25, 1e-7]; 97];
+    for init in inits(&same, 4, 3) {
+        check_all(&same, &init, "identical points");
+    }
+}

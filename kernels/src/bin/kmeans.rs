@@ -194,10 +194,12 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     let read_s = t0.elapsed().as_secs_f64();
     let hwm_read = peak_rss_mb();
     let (n, d) = (ds.n(), ds.d());
+    data::check_magnitude(ds.matrix.as_slice(), n, d, &cli.input.display().to_string())?;
 
     let (ks, init): (Vec<usize>, Option<Vec<f64>>) = match &cli.init_centers {
         Some(p) => {
             let (k, c) = read_centers(p, d)?;
+            data::check_magnitude(&c, n, d, &p.display().to_string())?;
             if k > n {
                 bail!(
                     "{}: {k} centers but the data has only {n} rows",

@@ -223,3 +223,28 @@ pub fn map_file(path: &Path) -> Result<Mmap> {
     let _ = map.advise(memmap2::Advice::Sequential);
     Ok(map)
 }
+
+/// The largest magnitude a coordinate may have so that no sum the fit computes can
+/// overflow: with every coordinate of the points and centers in `[-m, m]`, a squared
+/// distance is at most `4·d·m²` and the inertia (a sum over `n` rows) at most `4·n·d·m²`,
+/// which must stay below `f64::MAX`. About 2e150 for n = 256k, d = 32; data beyond it
+/// (values near ±1e300) is refused with a message to rescale, instead of producing
+/// infinite distances whose argmin would be meaningless.
+pub fn max_magnitude(n: usize, d: usize) -> f64 {
+    (f64::MAX / (4.0 * n.max(1) as f64 * d.max(1) as f64)).sqrt()
+}
+
+/// Checks [`max_magnitude`] over row-major `values` with `d` columns; `what` names the
+/// values in the message ("input" or the centers file). Values are finite already.
+pub fn check_magnitude(values: &[f64], n: usize, d: usize, what: &str) -> Result<()> {
+    let limit = max_magnitude(n, d);
+    if let Some(i) = values.iter().position(|v| v.abs() > limit) {
+        let (row, col) = (i / d.max(1) + 1, i % d.max(1) + 1);
+        return Err(Error::Invalid(format!(
+            "{what}: row {row}, column {col}: |{:e}| is too large: with n = {n} and d = {d}, \
+             squared distances and the inertia would overflow beyond {limit:.3e}; rescale the data",
+            values[i]
+        )));
+    }
+    Ok(())
+}

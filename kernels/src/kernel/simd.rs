@@ -8,9 +8,10 @@
 //! runs over `t`, then a vectorized running argmin (best, its index, and the second
 //! best per lane) consumes the tile. Two forms:
 //!
-//! * **direct** (`d ≤ DIRECT_MAX_D`): each lane computes `Σ_t (x_t − c_t)²` with a
-//!   separate multiply and add, in the order of `t` — bit for bit the canonical
-//!   [`dist2`](crate::layout::dist2), so labels are exact with no re-check. For tiny d the work per
+//! * **direct** (`d ≤ DIRECT_MAX_D`): each lane computes the squared differences with a
+//!   separate multiply and add and sums them as `(s0 + s2) + (s1 + s3)` — bit for bit
+//!   the canonical [`dist2`](crate::layout::dist2) for d ≤ 4, so labels are exact with
+//!   no re-check. For tiny d the work per
 //!   row is a handful of vector ops, and nothing is wasted on padding `d`.
 //! * **expanded** (larger d): `score_j = ‖c_j‖² − 2 x·c_j` with FMAs (`‖x‖²` is the
 //!   same for every j), a third of the direct form's operations. Rounding could flip
@@ -21,16 +22,17 @@
 //!
 //! **Seeding** (k-means++ distance updates). These need the distance *values*, which
 //! feed sums and sampling, bit-identical to the canonical ones (so both layouts
-//! choose the same centers). Blocks of [`SEED_BLOCK`] rows are transposed into a
-//! small buffer; each lane then runs the canonical sequence for one row, so the
-//! values are exact, and each candidate's potential is summed over rows in row order.
+//! choose the same centers). The canonical distance is defined so that a vector
+//! computes it along the row ([`canonical_dist2`]: eight partial sums, one per
+//! feature residue mod 8, and a fixed tree), so rows are read as they are stored, and
+//! each candidate's potential is summed over rows in row order.
 
 // Register tiles index `acc[r][v]` with constant bounds; index loops say what the
 // micro-kernel does more plainly than iterator chains.
 #![allow(clippy::needless_range_loop)]
 
 use super::Prepared;
-use crate::layout::{nearest, Partial};
+use crate::layout::{combine, nearest, Partial, PARTIALS};
 use pulp::{Simd, WithSimd};
 
 /// Rows per register tile.
@@ -39,8 +41,6 @@ pub const MR: usize = 4;
 pub const PAD: usize = 8;
 /// Largest d that uses the direct form (chosen by measurement, see BENCHMARKS.md).
 pub const DIRECT_MAX_D: usize = 4;
-/// Rows transposed at once by the seeding kernels (a multiple of every lane count).
-pub const SEED_BLOCK: usize = 8;
 
 const IOTA: [f64; 8] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
 
@@ -249,18 +249,29 @@ fn tile<S: Simd, const R: usize, const V: usize>(
     assert!(jv + V <= kpv && ct.len() >= d * kpv);
     let mut acc = [[simd.splat_f64s(0.0); V]; R];
     if direct {
+        // The canonical order for d <= 4: (s0 + s2) + (s1 + s3), even features in
+        // `acc` (which starts at 0, or +inf for padding centers), odd ones in `odd`.
         for row in acc.iter_mut() {
             for (v, a) in row.iter_mut().enumerate() {
                 *a = zinit[jv + v];
             }
         }
+        let mut odd = [[simd.splat_f64s(0.0); V]; R];
         for (t, crow) in ct.chunks_exact(kpv).take(d).enumerate() {
             let c: [S::f64s; V] = std::array::from_fn(|v| crow[jv + v]);
+            let sums = if t % 2 == 0 { &mut acc } else { &mut odd };
             for r in 0..R {
                 let xb = simd.splat_f64s(rows[r][t]);
                 for v in 0..V {
                     let diff = simd.sub_f64s(xb, c[v]);
-                    acc[r][v] = simd.add_f64s(acc[r][v], simd.mul_f64s(diff, diff));
+                    sums[r][v] = simd.add_f64s(sums[r][v], simd.mul_f64s(diff, diff));
+                }
+            }
+        }
+        if d > 1 {
+            for r in 0..R {
+                for v in 0..V {
+                    acc[r][v] = simd.add_f64s(acc[r][v], odd[r][v]);
                 }
             }
         }
@@ -338,22 +349,15 @@ pub struct Seed<'a> {
     pub d: usize,
     pub cands: &'a [f64],
     pub mode: SeedMode<'a>,
-    /// Scratch of `d × SEED_BLOCK` values (kept by the caller across calls).
-    pub scratch: &'a mut Vec<f64>,
 }
 
 impl WithSimd for Seed<'_> {
     type Output = f64;
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) -> f64 {
-        let Seed {
-            x,
-            d,
-            cands,
-            mut mode,
-            scratch,
-        } = self;
+        let Seed { x, d, cands, mode } = self;
         let n = x.len() / d;
+        let mut mode = mode;
         let m = match mode {
             SeedMode::Update { .. } => 1,
             SeedMode::Potentials { ref mut pots, .. } => {
@@ -361,54 +365,60 @@ impl WithSimd for Seed<'_> {
                 cands.len() / d
             }
         };
-        let l = S::F64_LANES;
-        let per = SEED_BLOCK / l; // vectors per transposed column
-        scratch.resize(d * SEED_BLOCK, 0.0);
         let mut sum = 0.0;
-        let mut vals = [0.0f64; SEED_BLOCK];
-        let mut i = 0;
-        while i < n {
-            let b = (n - i).min(SEED_BLOCK);
-            // transpose rows i..i+b into scratch[t * SEED_BLOCK + r] (short blocks
-            // repeat row i; those lanes are ignored)
-            for r in 0..SEED_BLOCK {
-                let src = if r < b { i + r } else { i };
-                for (t, v) in x[src * d..(src + 1) * d].iter().enumerate() {
-                    scratch[t * SEED_BLOCK + r] = *v;
-                }
-            }
-            let (xt, _) = S::as_simd_f64s(scratch);
+        for i in 0..n {
+            let row = &x[i * d..(i + 1) * d];
             for c in 0..m {
-                let cand = &cands[c * d..(c + 1) * d];
-                for p in 0..per {
-                    let mut acc = simd.splat_f64s(0.0);
-                    for (t, &cv) in cand.iter().enumerate() {
-                        let diff = simd.sub_f64s(xt[t * per + p], simd.splat_f64s(cv));
-                        acc = simd.add_f64s(acc, simd.mul_f64s(diff, diff));
-                    }
-                    let lanes: &[f64] = bytemuck::cast_slice(std::slice::from_ref(&acc));
-                    vals[p * l..(p + 1) * l].copy_from_slice(lanes);
-                }
+                let dd = canonical_dist2::<S>(simd, row, &cands[c * d..(c + 1) * d]);
                 match &mut mode {
                     SeedMode::Update { closest, init } => {
-                        for (v, &dd) in closest[i..i + b].iter_mut().zip(&vals[..b]) {
-                            if *init || dd < *v {
-                                *v = dd;
-                            }
-                            sum += *v;
+                        let v = &mut closest[i];
+                        if *init || dd < *v {
+                            *v = dd;
                         }
+                        sum += *v;
                     }
                     SeedMode::Potentials { closest, pots } => {
-                        let mut p = pots[c];
-                        for (&dd, &v) in vals[..b].iter().zip(&closest[i..i + b]) {
-                            p += dd.min(v);
-                        }
-                        pots[c] = p;
+                        pots[c] += dd.min(closest[i]);
                     }
                 }
             }
-            i += b;
         }
         sum
     }
+}
+
+/// [`dist2`](crate::layout::dist2) bit for bit, vectorized along the row: vector `v`
+/// of the row (features `v·L .. v·L + L`) belongs to partials `(v·L) % 8 ..`, so with
+/// `G = 8 / L` accumulators, vector `v` goes to accumulator `v % G`; the zero-padded
+/// tail adds exact zeros. The eight partials are then combined by the canonical tree.
+#[inline(always)]
+pub fn canonical_dist2<S: Simd>(simd: S, a: &[f64], b: &[f64]) -> f64 {
+    let l = S::F64_LANES;
+    let g = PARTIALS / l;
+    let (av, at) = S::as_simd_f64s(a);
+    let (bv, bt) = S::as_simd_f64s(b);
+    let mut acc = [simd.splat_f64s(0.0); PARTIALS];
+    let mut chunks_a = av.chunks_exact(g);
+    let mut chunks_b = bv.chunks_exact(g);
+    for (ca, cb) in (&mut chunks_a).zip(&mut chunks_b) {
+        for j in 0..g {
+            let diff = simd.sub_f64s(ca[j], cb[j]);
+            acc[j] = simd.add_f64s(acc[j], simd.mul_f64s(diff, diff));
+        }
+    }
+    let (ra, rb) = (chunks_a.remainder(), chunks_b.remainder());
+    for j in 0..ra.len() {
+        let diff = simd.sub_f64s(ra[j], rb[j]);
+        acc[j] = simd.add_f64s(acc[j], simd.mul_f64s(diff, diff));
+    }
+    if !at.is_empty() {
+        let diff = simd.sub_f64s(simd.partial_load_f64s(at), simd.partial_load_f64s(bt));
+        let j = ra.len();
+        acc[j] = simd.add_f64s(acc[j], simd.mul_f64s(diff, diff));
+    }
+    let lanes: &[f64] = bytemuck::cast_slice(&acc[..g]);
+    let mut p = [0.0f64; PARTIALS];
+    p.copy_from_slice(&lanes[..PARTIALS]);
+    combine(&p)
 }
