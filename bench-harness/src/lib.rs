@@ -10,6 +10,7 @@ pub mod grid;
 pub mod machine;
 pub mod measure;
 pub mod metrics;
+pub mod micro;
 pub mod npy;
 pub mod paths;
 pub mod report;

@@ -5,7 +5,7 @@ use anyhow::{bail, Context, Result};
 use bench_harness::contestants::{self, Contestant, Tools};
 use bench_harness::gen::{self, Shape, Spec};
 use bench_harness::grid::{self, GridConfig, SEED_BASE};
-use bench_harness::{machine, measure, paths, report, results, summary, venv};
+use bench_harness::{machine, measure, micro, paths, report, results, summary, venv};
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,6 +33,8 @@ enum Command {
     Threads(ThreadsArgs),
     /// Print the summary table of an existing results folder.
     Summary(SummaryArgs),
+    /// Micro-benchmarks: `cargo bench -p kernels` (Criterion + instruction counts) into micro.csv.
+    Micro(MicroArgs),
     /// REPORT.md, figures/*.svg and dashboard.html from a results folder (and --readme).
     Report(report::ReportArgs),
     /// The same cells side by side across machines (COMPARE.md, compare.svg, compare.csv).
@@ -176,6 +178,28 @@ struct SummaryArgs {
 }
 
 #[derive(Args)]
+struct MicroArgs {
+    /// Fewer shapes and samples (`KMEANS_BENCH_QUICK=1`: n = 4096 and 65,536).
+    #[arg(long)]
+    quick: bool,
+    /// Criterion filter, a regex on ids like `assign/n4096/d8/k8/flat-simd-avx2/t1`.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Run nothing: collect every result already under target/ (criterion, gungraun).
+    #[arg(long)]
+    no_run: bool,
+    /// Do not run the instruction-count bench (gungraun).
+    #[arg(long)]
+    no_instructions: bool,
+    /// Results folder [default: perf-reports/<machine-id>/].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Machine id [default: from the CPU model and core count, e.g. amd-epyc-2c].
+    #[arg(long)]
+    machine_id: Option<String>,
+}
+
+#[derive(Args)]
 struct OracleArgs {
     #[arg(long)]
     input: PathBuf,
@@ -201,6 +225,7 @@ fn main() {
         Command::Probe(a) => cmd_probe(a),
         Command::Threads(a) => cmd_threads(a),
         Command::Summary(a) => cmd_summary(a),
+        Command::Micro(a) => cmd_micro(a),
         Command::Report(a) => report::report_cmd(a).map(|()| 0),
         Command::Compare(a) => report::compare_cmd(a).map(|()| 0),
         Command::ImportSeed(a) => report::import_seed_cmd(a).map(|()| 0),
@@ -476,6 +501,86 @@ fn cmd_summary(a: SummaryArgs) -> Result<i32> {
     } else {
         let order: Vec<String> = contestants::BUILTIN.iter().map(|s| s.to_string()).collect();
         println!("{}", summary::render(&summary::lines(&rows, None, &order)));
+    }
+    Ok(0)
+}
+
+/// Runs the kernels crate's benches and merges their results into `<out>/micro.csv`.
+fn cmd_micro(a: MicroArgs) -> Result<i32> {
+    let root = paths::project_root();
+    let id = machine_id(&a.machine_id);
+    let dir = out_dir(&root, &a.out, &id);
+    let target = paths::target_dir(&root);
+    // Criterion honours CRITERION_HOME; the bench writes probe.json beside the
+    // workspace's target/criterion whatever CARGO_TARGET_DIR says.
+    let criterion = std::env::var_os("CRITERION_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target.join("criterion"));
+    let mut probe_json = criterion.join("probe.json");
+    if !probe_json.is_file() {
+        probe_json = root.join("target").join("criterion").join("probe.json");
+    }
+    let since = std::time::SystemTime::now();
+    let mut failures = Vec::new();
+    if !a.no_run {
+        failures = micro::run_benches(
+            &root,
+            &micro::RunOptions {
+                quick: a.quick,
+                filter: a.filter.clone(),
+                instructions: !a.no_instructions,
+            },
+        );
+    }
+    let (probe, notes) = micro::load_probe(&probe_json, &dir.join("machine.json"));
+    for n in &notes {
+        eprintln!("note: probe: {n}");
+    }
+    if let Some(p) = &probe {
+        let stale = !a.no_run
+            && std::fs::metadata(&p.source)
+                .and_then(|m| m.modified())
+                .is_ok_and(|m| m < since);
+        eprintln!(
+            "probe: {}{}",
+            p.source,
+            if stale {
+                " (not rewritten by this run)"
+            } else {
+                ""
+            }
+        );
+    }
+    let src = micro::Sources {
+        criterion,
+        gungraun: target.join("gungraun"),
+        since: (!a.no_run).then_some(since),
+    };
+    let ctx = micro::RowInfo {
+        machine_id: id,
+        probe,
+    };
+    let outcome = micro::update(&dir, &src, &ctx)?;
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!("{}", outcome.path.display());
+    eprintln!(
+        "{} benchmarks measured{}, {} rows kept from before",
+        outcome.measured,
+        if a.no_run {
+            " (collected, --no-run)"
+        } else {
+            ""
+        },
+        outcome.kept
+    );
+    if !failures.is_empty() {
+        for f in &failures {
+            eprintln!("bench-harness: {f}");
+        }
+        return Ok(1);
     }
     Ok(0)
 }

@@ -272,9 +272,12 @@ pub fn finished_keys(path: &Path) -> Result<HashSet<Key>> {
 
 /// Current UTC time as RFC 3339 with milliseconds (no time-zone database needed).
 pub fn now_rfc3339() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    rfc3339(std::time::SystemTime::now())
+}
+
+/// A point in time as UTC RFC 3339 with milliseconds (times before 1970 print as 1970).
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    let now = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = now.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil from days (Howard Hinnant's algorithm).

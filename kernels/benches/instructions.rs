@@ -10,6 +10,10 @@
 //!   (`isa::set_max_isa`): the counts are those of the dispatched AVX2 path (the crate
 //!   is never built with `target-cpu=native`; dispatch is at run time).
 //! * Run: `cargo bench -p kernels --bench instructions`.
+//! * Naming: every case is a `#[bench::n<N>_d<D>_k<K>]` (the shape in its id) of a
+//!   function named `<kernel>_<layout>[_scalar|_simd_<isa>]`, so the results land in
+//!   `target/gungraun/kernels/instructions/kernels_group/<function>.n<N>_d<D>_k<K>/`
+//!   where `bench-harness micro` reads them back (kernel, layout, ISA and shape).
 
 #[cfg(gungraun_runner)]
 mod benches {
@@ -55,28 +59,37 @@ mod benches {
         f.part.changed
     }
 
-    #[library_benchmark]
-    #[benches::shapes(args = [(2048, 2, 8), (2048, 8, 8), (2048, 32, 8), (2048, 32, 32)], setup = setup)]
+    #[library_benchmark(setup = setup)]
+    #[bench::n2048_d2_k8(args = (2048, 2, 8))]
+    #[bench::n2048_d8_k8(args = (2048, 8, 8))]
+    #[bench::n2048_d32_k8(args = (2048, 32, 8))]
+    #[bench::n2048_d32_k32(args = (2048, 32, 32))]
     pub fn assign_flat_simd_avx2(mut f: Fixture) -> usize {
         black_box(assign(&mut f, KernelChoice::Simd))
     }
 
-    #[library_benchmark]
-    #[benches::shapes(args = [(2048, 2, 8), (2048, 8, 8), (2048, 32, 8), (2048, 32, 32)], setup = setup)]
+    #[library_benchmark(setup = setup)]
+    #[bench::n2048_d2_k8(args = (2048, 2, 8))]
+    #[bench::n2048_d8_k8(args = (2048, 8, 8))]
+    #[bench::n2048_d32_k8(args = (2048, 32, 8))]
+    #[bench::n2048_d32_k32(args = (2048, 32, 32))]
     pub fn assign_flat_scalar(mut f: Fixture) -> usize {
         black_box(assign(&mut f, KernelChoice::Scalar))
     }
 
-    #[library_benchmark]
-    #[benches::shapes(args = [(2048, 2, 8), (2048, 32, 8)], setup = setup)]
-    pub fn seed_greedy_kmeanspp_flat(f: Fixture) -> usize {
+    // Greedy k-means++ choosing k centers (the setup's k; its centers are unused).
+    #[library_benchmark(setup = setup)]
+    #[bench::n2048_d2_k8(args = (2048, 2, 8))]
+    #[bench::n2048_d32_k8(args = (2048, 32, 8))]
+    pub fn seed_greedy_kmeanspp_flat_simd_avx2(f: Fixture) -> usize {
         let x = Flat::new(&f.m, KernelChoice::Simd);
+        let k = f.centers.k();
         let c = initial_centers(
             &x,
             &Exec::serial(),
-            8,
+            k,
             &Init::GreedyKMeansPlusPlus,
-            &mut Rng::for_k(3, 8),
+            &mut Rng::for_k(3, k),
         );
         black_box(c.len())
     }
@@ -86,7 +99,7 @@ mod benches {
         benchmarks = [
             assign_flat_simd_avx2,
             assign_flat_scalar,
-            seed_greedy_kmeanspp_flat
+            seed_greedy_kmeanspp_flat_simd_avx2
         ]
     );
 }

@@ -12,6 +12,7 @@ pub mod data;
 pub mod figures;
 pub mod fmt;
 pub mod import_seed;
+pub mod microbench;
 pub mod roofline;
 pub mod stats;
 pub mod tables;

@@ -801,6 +801,10 @@ pub fn report(folder: &Folder, a: &Analysis, opts: &TextOptions) -> String {
         s.push('\n');
     }
 
+    if let Some(micro) = super::microbench::section(folder) {
+        s.push_str(&micro);
+    }
+
     s.push_str("## Failed and wrong runs\n\n");
     if a.problems.is_empty() && a.sweep_problems.is_empty() {
         s.push_str("None: every run ended `ok`.\n");
