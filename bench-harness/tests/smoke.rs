@@ -34,6 +34,7 @@ fn smoke_preset_end_to_end() {
         preset.sizes.len() * preset.dims.len() * preset.kmax.len() * preset.repeats as usize;
     let mut expected = vec![
         "numpy",
+        "numpy-tuned",
         "sklearn",
         "rust-aos-serial",
         "rust-aos-rayon",

@@ -790,3 +790,80 @@ fn extreme_values_fit_or_are_refused_cleanly() {
         "is too large",
     );
 }
+
+/// Resource shapes (issue 10): very wide rows, a huge ID on a very long line, and
+/// millions of tiny rows all load and fit; the output echoes them exactly.
+#[test]
+fn wide_rows_huge_ids_and_millions_of_tiny_rows() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.csv");
+
+    // d = 10,000
+    let d = 10_000;
+    let mut text = String::from("ID");
+    for t in 0..d {
+        write!(text, ",f{t}").unwrap();
+    }
+    text.push('\n');
+    for i in 0..24 {
+        write!(text, "r{i}").unwrap();
+        for t in 0..d {
+            write!(
+                text,
+                ",{}",
+                ((i % 3) * 10) as f64 + ((i * 7 + t) % 5) as f64 * 0.1
+            )
+            .unwrap();
+        }
+        text.push('\n');
+    }
+    let p = dir.path().join("wide.csv");
+    std::fs::write(&p, &text).unwrap();
+    let o = run(&["--input", s(&p), "--output", s(&out), "--k-max", "3"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got = std::fs::read_to_string(&out).unwrap();
+    let labels = column(&got, "cluster_3");
+    assert_eq!(labels.len(), 24);
+    for i in 0..24 {
+        assert_eq!(
+            labels[i] == labels[i % 3],
+            true,
+            "rows of one group split: {labels:?}"
+        );
+    }
+
+    // A 1 MiB ID on one line.
+    let id = "x".repeat(1 << 20);
+    let p = dir.path().join("long.csv");
+    std::fs::write(&p, format!("ID,a\n{id},1\nb,2\nc,30\n")).unwrap();
+    let o = run(&["--input", s(&p), "--output", s(&out), "--k-max", "2"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got = std::fs::read_to_string(&out).unwrap();
+    assert!(got.lines().nth(1).unwrap().starts_with(&format!("{id},1,")));
+
+    // Two million rows of one feature.
+    let n = 2_000_000;
+    let mut text = String::with_capacity(n * 12);
+    text.push_str("ID,v\n");
+    for i in 0..n {
+        writeln!(text, "{i},{}", (i % 2) * 100 + i % 7).unwrap();
+    }
+    let p = dir.path().join("tiny.csv");
+    std::fs::write(&p, &text).unwrap();
+    let o = run(&[
+        "--input",
+        s(&p),
+        "--output",
+        s(&out),
+        "--k-max",
+        "2",
+        "--labels-only",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got = std::fs::read_to_string(&out).unwrap();
+    let labels = column(&got, "cluster_2");
+    assert_eq!(labels.len(), n);
+    assert!(labels.iter().enumerate().all(|(i, &l)| l == labels[i % 2]));
+    assert_ne!(labels[0], labels[1]);
+}

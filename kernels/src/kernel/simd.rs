@@ -394,6 +394,19 @@ impl WithSimd for Seed<'_> {
 /// tail adds exact zeros. The eight partials are then combined by the canonical tree.
 #[inline(always)]
 pub fn canonical_dist2<S: Simd>(simd: S, a: &[f64], b: &[f64]) -> f64 {
+    // d <= 4: the tree with its zero partials dropped (adding +0.0 to a sum of squares
+    // returns it unchanged), in scalar code: cheaper than one masked vector.
+    let sq = |t: usize| {
+        let u = a[t] - b[t];
+        u * u
+    };
+    match a.len() {
+        1 => return sq(0),
+        2 => return sq(0) + sq(1),
+        3 => return (sq(0) + sq(2)) + sq(1),
+        4 => return (sq(0) + sq(2)) + (sq(1) + sq(3)),
+        _ => {}
+    }
     let l = S::F64_LANES;
     let g = PARTIALS / l;
     let (av, at) = S::as_simd_f64s(a);
