@@ -827,8 +827,8 @@ fn wide_rows_huge_ids_and_millions_of_tiny_rows() {
     assert_eq!(labels.len(), 24);
     for i in 0..24 {
         assert_eq!(
-            labels[i] == labels[i % 3],
-            true,
+            labels[i],
+            labels[i % 3],
             "rows of one group split: {labels:?}"
         );
     }
