@@ -41,7 +41,7 @@ assert it == int(sys.argv[2]), f"expected {sys.argv[2]} iterations, got {it}"
 EOF
   awk '/^events:/ { for (i = 2; i <= NF; i++) name[i] = $i }
        /^summary:/ { for (i = 2; i <= NF; i++) v[name[i]] = $i
-                     print v["Dr"] + v["Dw"], v["D1mr"] + v["D1mw"], v["DLmr"] + v["DLmw"], v["Ir"] }' "$tmp/cg.out"
+                     printf "%d %d %d %d\n", v["Dr"] + v["Dw"], v["D1mr"] + v["D1mw"], v["DLmr"] + v["DLmw"], v["Ir"] }' "$tmp/cg.out"
 }
 
 printf "n=%d d=%d k=%d, one Lloyd iteration (max-iter i+1 minus max-iter i)\n" "$n" "$d" "$k"
