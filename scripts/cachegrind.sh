@@ -41,7 +41,7 @@ assert it == int(sys.argv[2]), f"expected {sys.argv[2]} iterations, got {it}"
 EOF
   awk '/^events:/ { for (i = 2; i <= NF; i++) name[i] = $i }
        /^summary:/ { for (i = 2; i <= NF; i++) v[name[i]] = $i
-                     printf "%d %d %d %d\n", v["Dr"] + v["Dw"], v["D1mr"] + v["D1mw"], v["DLmr"] + v["DLmw"], v["Ir"] }' "$tmp/cg.out"
+                     printf "%.0f %.0f %.0f %.0f\n", v["Dr"] + v["Dw"], v["D1mr"] + v["D1mw"], v["DLmr"] + v["DLmw"], v["Ir"] }' "$tmp/cg.out"
 }
 
 printf "n=%d d=%d k=%d, one Lloyd iteration (max-iter i+1 minus max-iter i)\n" "$n" "$d" "$k"
@@ -52,7 +52,7 @@ for layout in aos flat; do
     read -r r2 m2 l2 i2 < <(measure "$layout" $it)
     awk -v L="$layout" -v it=$((it - 1)) -v r=$((r2 - r1)) -v m=$((m2 - m1)) -v l=$((l2 - l1)) -v i=$((i2 - i1)) \
         -v bytes=$((n * d * 8)) 'BEGIN {
-      printf "%-6s %5d %14d %14d %12d %14.1f %12d %12.1f %10.1f\n", L, it, i, r, m, m * 64 / 1e6, l, l * 64 / 1e6, bytes / 1e6 }'
+      printf "%-6s %5d %14.0f %14.0f %12.0f %14.1f %12.0f %12.1f %10.1f\n", L, it, i, r, m, m * 64 / 1e6, l, l * 64 / 1e6, bytes / 1e6 }'
     r1=$r2; m1=$m2; l1=$l2; i1=$i2
   done
 done
