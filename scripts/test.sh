@@ -32,6 +32,9 @@ cargo test --workspace
 step "baseline tests (Python)"
 "$root/.venv/bin/python" baselines/tests/test_baselines.py
 
+step "kmeans against scikit-learn: --sample-weight, --n-init (Python)"
+"$root/.venv/bin/python" kernels/tests/test_vs_sklearn.py target/release/kmeans
+
 step "NEON: kernels' tests cross-built for aarch64, run under qemu-aarch64"
 ./scripts/neon-test.sh
 

@@ -52,10 +52,32 @@ pub fn initial_centers<L: Layout>(
     init: &Init,
     rng: &mut Rng,
 ) -> Vec<f64> {
+    initial_centers_weighted(x, exec, k, init, None, rng)
+}
+
+/// [`initial_centers`] with sample weights (scikit-learn's semantics): the first
+/// k-means++ center is drawn with probability proportional to the weight, every next
+/// one proportionally to `w_i · D²_i`, greedy candidates are compared by
+/// `Σ w_i · min(D²_i, d²(x_i, c))`, and `random` draws rows without replacement with
+/// probability proportional to the weight. Equal weights (all 1, or any constant) take
+/// exactly the unweighted code path, so they give exactly the unweighted centers. `k`
+/// must not exceed the number of rows with a positive weight (the caller's check).
+pub fn initial_centers_weighted<L: Layout>(
+    x: &L,
+    exec: &Exec,
+    k: usize,
+    init: &Init,
+    weights: Option<&[f64]>,
+    rng: &mut Rng,
+) -> Vec<f64> {
+    let weights = weights.filter(|w| !w.iter().all(|&v| v == w[0]));
     match init {
-        Init::KMeansPlusPlus => kmeans_pp(x, exec, k, 1, rng),
-        Init::GreedyKMeansPlusPlus => kmeans_pp(x, exec, k, greedy_trials(k), rng),
-        Init::Random => random_rows(x, k, rng),
+        Init::KMeansPlusPlus => kmeans_pp(x, exec, k, 1, weights, rng),
+        Init::GreedyKMeansPlusPlus => kmeans_pp(x, exec, k, greedy_trials(k), weights, rng),
+        Init::Random => match weights {
+            None => random_rows(x, k, rng),
+            Some(w) => weighted_rows(x, k, w, rng),
+        },
         Init::Explicit(c) => c.clone(),
     }
 }
@@ -73,13 +95,46 @@ fn random_rows<L: Layout>(x: &L, k: usize, rng: &mut Rng) -> Vec<f64> {
     out
 }
 
+/// `k` distinct rows drawn without replacement, each draw proportional to the weight
+/// among the rows not drawn yet (NumPy's `choice(n, k, replace=False, p=w / Σw)`).
+fn weighted_rows<L: Layout>(x: &L, k: usize, w: &[f64], rng: &mut Rng) -> Vec<f64> {
+    let mut taken = vec![false; w.len()];
+    let mut left: f64 = w.iter().sum();
+    let mut out = Vec::with_capacity(k * x.d());
+    for _ in 0..k {
+        let i = draw(w, &taken, rng.uniform() * left);
+        taken[i] = true;
+        left -= w[i];
+        out.extend_from_slice(x.row(i));
+    }
+    out
+}
+
+/// The first row not `taken` with a positive weight whose running weight sum exceeds
+/// `r` (or the last such row).
+fn draw(w: &[f64], taken: &[bool], r: f64) -> usize {
+    let mut acc = 0.0;
+    let mut last = 0;
+    for (i, (&v, &t)) in w.iter().zip(taken).enumerate() {
+        if t || v <= 0.0 {
+            continue;
+        }
+        acc += v;
+        last = i;
+        if acc > r {
+            return i;
+        }
+    }
+    last
+}
+
 /// Chunk `c`'s row range.
 fn chunk_rows(c: usize, n: usize) -> std::ops::Range<usize> {
     c * SEED_CHUNK..((c + 1) * SEED_CHUNK).min(n)
 }
 
-/// The first row whose running sum of `closest` reaches `r` (or the last row).
-fn sample(closest: &[f64], chunk_sums: &[f64], r: f64) -> usize {
+/// The first row whose running sum of `w_i · closest[i]` reaches `r` (or the last row).
+fn sample(closest: &[f64], weights: Option<&[f64]>, chunk_sums: &[f64], r: f64) -> usize {
     let mut offset = 0.0;
     for (c, s) in chunk_sums.iter().enumerate() {
         let rows = chunk_rows(c, closest.len());
@@ -88,7 +143,10 @@ fn sample(closest: &[f64], chunk_sums: &[f64], r: f64) -> usize {
         if offset + s >= r {
             let mut local = 0.0;
             for i in rows {
-                local += closest[i];
+                local += match weights {
+                    Some(w) => w[i] * closest[i],
+                    None => closest[i],
+                };
                 if offset + local >= r {
                     return i;
                 }
@@ -100,12 +158,25 @@ fn sample(closest: &[f64], chunk_sums: &[f64], r: f64) -> usize {
 }
 
 /// k-means++ with `trials` candidates per step.
-fn kmeans_pp<L: Layout>(x: &L, exec: &Exec, k: usize, trials: usize, rng: &mut Rng) -> Vec<f64> {
+fn kmeans_pp<L: Layout>(
+    x: &L,
+    exec: &Exec,
+    k: usize,
+    trials: usize,
+    weights: Option<&[f64]>,
+    rng: &mut Rng,
+) -> Vec<f64> {
     let n = x.n();
     let d = x.d();
     let n_chunks = n.div_ceil(SEED_CHUNK);
     let mut centers = Vec::with_capacity(k * d);
-    let first = rng.index(n);
+    let first = match weights {
+        None => rng.index(n),
+        Some(w) => {
+            let total: f64 = w.iter().sum();
+            draw(w, &vec![false; n], rng.uniform() * total)
+        }
+    };
     centers.extend_from_slice(x.row(first));
 
     let mut closest = vec![0.0f64; n];
@@ -116,7 +187,14 @@ fn kmeans_pp<L: Layout>(x: &L, exec: &Exec, k: usize, trials: usize, rng: &mut R
 
     let update = |closest: &mut [f64], chunk_sums: &mut [f64], c: &[f64], init: bool| {
         exec.for_each_chunk(closest, SEED_CHUNK, chunk_sums, |ci, part, sum| {
-            *sum = x.update_closest(chunk_rows(ci, n), c, part, init);
+            let rows = chunk_rows(ci, n);
+            *sum = x.update_closest(rows.clone(), c, part, init);
+            if let Some(w) = weights {
+                *sum = part
+                    .iter()
+                    .zip(&w[rows])
+                    .fold(0.0, |acc, (v, wi)| acc + wi * v);
+            }
         });
     };
     update(&mut closest, &mut chunk_sums, &centers[..d], true);
@@ -125,7 +203,7 @@ fn kmeans_pp<L: Layout>(x: &L, exec: &Exec, k: usize, trials: usize, rng: &mut R
     for _ in 1..k {
         for (t, id) in cand_ids.iter_mut().enumerate() {
             let r = rng.uniform() * pot;
-            *id = sample(&closest, &chunk_sums, r);
+            *id = sample(&closest, weights, &chunk_sums, r);
             cand_rows[t * d..(t + 1) * d].copy_from_slice(x.row(*id));
         }
         let best = if trials == 1 {
@@ -133,7 +211,8 @@ fn kmeans_pp<L: Layout>(x: &L, exec: &Exec, k: usize, trials: usize, rng: &mut R
         } else {
             exec.for_each(&mut cand_pots, |ci, pots| {
                 let rows = chunk_rows(ci, n);
-                x.potentials(rows.clone(), &cand_rows, &closest[rows], pots);
+                let w = weights.map(|w| &w[rows.clone()]);
+                x.potentials(rows.clone(), &cand_rows, &closest[rows], w, pots);
             });
             let mut best = 0;
             let mut best_pot = f64::INFINITY;

@@ -93,14 +93,19 @@ pub fn canonical_potentials<L: Layout + ?Sized>(
     rows: Range<usize>,
     cands: &[f64],
     closest: &[f64],
+    weights: Option<&[f64]>,
     pots: &mut [f64],
 ) {
     let d = x.d();
     pots.fill(0.0);
-    for (i, v) in rows.zip(closest) {
+    for (r, (i, v)) in rows.zip(closest).enumerate() {
         let row = x.row(i);
         for (p, c) in pots.iter_mut().zip(cands.chunks_exact(d)) {
-            *p += dist2(row, c).min(*v);
+            let m = dist2(row, c).min(*v);
+            *p += match weights {
+                Some(w) => w[r] * m,
+                None => m,
+            };
         }
     }
 }
@@ -164,6 +169,15 @@ impl Partial {
             changed: 0,
         }
     }
+    /// Adds point `x` with weight `w` to cluster `j` (`w = 1` adds exactly as [`Partial::add`]).
+    #[inline]
+    pub fn add_weighted(&mut self, j: usize, x: &[f64], w: f64) {
+        let d = x.len();
+        for (s, v) in self.sums[j * d..(j + 1) * d].iter_mut().zip(x) {
+            *s += v * w;
+        }
+        self.counts[j] += w;
+    }
     pub fn clear(&mut self) {
         self.sums.fill(0.0);
         self.counts.fill(0.0);
@@ -221,10 +235,18 @@ pub trait Layout: Sync {
     ) -> f64 {
         canonical_update_closest(self, rows, c, closest, init)
     }
-    /// For each candidate `t` of `cands` (`m × d`): `pots[t] = Σ min(closest[i],
-    /// dist2(row(i), cand_t))` over `rows`, summed in row order.
-    fn potentials(&self, rows: Range<usize>, cands: &[f64], closest: &[f64], pots: &mut [f64]) {
-        canonical_potentials(self, rows, cands, closest, pots)
+    /// For each candidate `t` of `cands` (`m × d`): `pots[t] = Σ w_i · min(closest[i],
+    /// dist2(row(i), cand_t))` over `rows` (`w_i` = 1 without `weights`, which holds
+    /// the weights of `rows`), summed in row order.
+    fn potentials(
+        &self,
+        rows: Range<usize>,
+        cands: &[f64],
+        closest: &[f64],
+        weights: Option<&[f64]>,
+        pots: &mut [f64],
+    ) {
+        canonical_potentials(self, rows, cands, closest, weights, pots)
     }
     /// Short name for reports (`aos`, `flat`).
     fn name(&self) -> &'static str;
@@ -260,8 +282,15 @@ impl<T: Layout + ?Sized> Layout for &T {
     ) -> f64 {
         (**self).update_closest(rows, c, closest, init)
     }
-    fn potentials(&self, rows: Range<usize>, cands: &[f64], closest: &[f64], pots: &mut [f64]) {
-        (**self).potentials(rows, cands, closest, pots)
+    fn potentials(
+        &self,
+        rows: Range<usize>,
+        cands: &[f64],
+        closest: &[f64],
+        weights: Option<&[f64]>,
+        pots: &mut [f64],
+    ) {
+        (**self).potentials(rows, cands, closest, weights, pots)
     }
     fn name(&self) -> &'static str {
         (**self).name()
@@ -339,14 +368,25 @@ impl Layout for Flat<'_> {
         }
         self.seed_kernel(rows, c, kernel::simd::SeedMode::Update { closest, init })
     }
-    fn potentials(&self, rows: Range<usize>, cands: &[f64], closest: &[f64], pots: &mut [f64]) {
+    fn potentials(
+        &self,
+        rows: Range<usize>,
+        cands: &[f64],
+        closest: &[f64],
+        weights: Option<&[f64]>,
+        pots: &mut [f64],
+    ) {
         if self.kernel == KernelChoice::Scalar {
-            return canonical_potentials(self, rows, cands, closest, pots);
+            return canonical_potentials(self, rows, cands, closest, weights, pots);
         }
         self.seed_kernel(
             rows,
             cands,
-            kernel::simd::SeedMode::Potentials { closest, pots },
+            kernel::simd::SeedMode::Potentials {
+                closest,
+                weights,
+                pots,
+            },
         );
     }
     fn name(&self) -> &'static str {

@@ -16,7 +16,7 @@
 //! sums, merged in chunk order, so results are bit-identical for every thread count.
 
 use crate::exec::Exec;
-use crate::init::{initial_centers, Init};
+use crate::init::Init;
 use crate::layout::{dist2, Centers, Layout, Partial};
 use crate::rng::Rng;
 use std::time::Instant;
@@ -131,6 +131,7 @@ fn assign_all<L: Layout>(
     labels: &mut [u32],
     work: &mut Work,
     accumulate: bool,
+    weights: Option<&[f64]>,
 ) {
     let n = x.n();
     work.total.clear();
@@ -147,7 +148,20 @@ fn assign_all<L: Layout>(
             |c, lab, part| {
                 part.clear();
                 let s = start + c * CHUNK_ROWS;
-                x.assign(s..s + lab.len(), centers, lab, part, accumulate);
+                let rows = s..s + lab.len();
+                match weights {
+                    None => x.assign(rows, centers, lab, part, accumulate),
+                    Some(w) => {
+                        // Labels from the kernel, then the weighted sums over the
+                        // chunk while it is still in cache, in row order.
+                        x.assign(rows.clone(), centers, lab, part, false);
+                        if accumulate {
+                            for (i, &l) in rows.zip(lab.iter()) {
+                                part.add_weighted(l as usize, x.row(i), w[i]);
+                            }
+                        }
+                    }
+                }
             },
         );
         for p in parts.iter() {
@@ -159,7 +173,13 @@ fn assign_all<L: Layout>(
 
 /// Empty clusters take the points farthest from their current centers (scikit-learn's
 /// `_relocate_empty_clusters`); `sums`/`counts` are updated as there.
-fn relocate_empty<L: Layout>(x: &L, centers_old: &Centers, labels: &[u32], total: &mut Partial) {
+fn relocate_empty<L: Layout>(
+    x: &L,
+    centers_old: &Centers,
+    labels: &[u32],
+    weights: Option<&[f64]>,
+    total: &mut Partial,
+) {
     let k = centers_old.k();
     let d = centers_old.d();
     let empty: Vec<usize> = (0..k).filter(|&j| total.counts[j] == 0.0).collect();
@@ -180,12 +200,13 @@ fn relocate_empty<L: Layout>(x: &L, centers_old: &Centers, labels: &[u32], total
     for (&j, &(_, i)) in empty.iter().zip(&far) {
         let old = labels[i] as usize;
         let row = x.row(i);
+        let w = weights.map_or(1.0, |w| w[i]);
         for (t, &v) in row.iter().enumerate() {
-            total.sums[old * d + t] -= v;
-            total.sums[j * d + t] = v;
+            total.sums[old * d + t] -= v * w;
+            total.sums[j * d + t] = v * w;
         }
-        total.counts[j] = 1.0;
-        total.counts[old] -= 1.0;
+        total.counts[j] = w;
+        total.counts[old] -= w;
     }
 }
 
@@ -196,6 +217,21 @@ pub fn lloyd<L: Layout>(
     init_centers: &[f64],
     params: &Params,
     tol_abs: f64,
+) -> (Vec<u32>, Vec<f64>, f64, usize, bool) {
+    lloyd_weighted(x, exec, init_centers, params, tol_abs, None)
+}
+
+/// [`lloyd`] with sample weights (scikit-learn's semantics): centers are weighted
+/// means, a cluster is empty when its weight is 0, a relocated point brings its weight,
+/// and the inertia is `Σ w_i · dist2`. The tolerance stays relative to the unweighted
+/// variance, as in scikit-learn. Unit weights give exactly the unweighted result.
+pub fn lloyd_weighted<L: Layout>(
+    x: &L,
+    exec: &Exec,
+    init_centers: &[f64],
+    params: &Params,
+    tol_abs: f64,
+    weights: Option<&[f64]>,
 ) -> (Vec<u32>, Vec<f64>, f64, usize, bool) {
     let n = x.n();
     let d = x.d();
@@ -210,8 +246,8 @@ pub fn lloyd<L: Layout>(
     let mut iterations = 0;
     for it in 0..params.max_iter {
         iterations = it + 1;
-        assign_all(x, exec, &centers, &mut labels, &mut work, true);
-        relocate_empty(x, &centers, &labels, &mut work.total);
+        assign_all(x, exec, &centers, &mut labels, &mut work, true, weights);
+        relocate_empty(x, &centers, &labels, weights, &mut work.total);
         let mut shift = 0.0;
         for j in 0..k {
             let c = work.total.counts[j];
@@ -234,9 +270,9 @@ pub fn lloyd<L: Layout>(
         }
     }
     if !strict {
-        assign_all(x, exec, &centers, &mut labels, &mut work, false);
+        assign_all(x, exec, &centers, &mut labels, &mut work, false, weights);
     }
-    let inertia = inertia(x, exec, &centers, &labels);
+    let inertia = inertia_weighted(x, exec, &centers, &labels, weights);
     (
         labels,
         centers.values().to_vec(),
@@ -248,12 +284,28 @@ pub fn lloyd<L: Layout>(
 
 /// `Σ dist2(x_i, c_{label_i})`, summed per chunk and chunks in order.
 pub fn inertia<L: Layout>(x: &L, exec: &Exec, centers: &Centers, labels: &[u32]) -> f64 {
+    inertia_weighted(x, exec, centers, labels, None)
+}
+
+/// `Σ w_i · dist2(x_i, c_{label_i})` (`w_i = 1` without weights), summed per chunk and
+/// chunks in order.
+pub fn inertia_weighted<L: Layout>(
+    x: &L,
+    exec: &Exec,
+    centers: &Centers,
+    labels: &[u32],
+    weights: Option<&[f64]>,
+) -> f64 {
     let n = x.n();
     let mut sums = vec![0.0f64; n.div_ceil(CHUNK_ROWS)];
     exec.for_each(&mut sums, |c, s| {
         let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n);
         for (i, &l) in rows.clone().zip(&labels[rows]) {
-            *s += dist2(x.row(i), centers.row(l as usize));
+            let dd = dist2(x.row(i), centers.row(l as usize));
+            *s += match weights {
+                Some(w) => w[i] * dd,
+                None => dd,
+            };
         }
     });
     sums.iter().sum()
@@ -270,12 +322,62 @@ pub fn fit<L: Layout>(
     params: &Params,
     tol_abs: f64,
 ) -> Fit {
+    fit_with(
+        x,
+        exec,
+        k,
+        init,
+        seed,
+        params,
+        tol_abs,
+        &FitOptions::default(),
+    )
+}
+
+/// What [`fit_with`] adds to [`fit`]: several starts and sample weights.
+#[derive(Clone, Debug)]
+pub struct FitOptions<'a> {
+    /// Starts per k (scikit-learn's `n_init`): the fit with the lowest inertia wins,
+    /// the earliest start on ties. Start 0 uses the stream of `(seed, k)`, so
+    /// `n_init = 1` is exactly [`fit`]; start `s` uses `(seed, k, s)`. Explicit
+    /// centers are one start whatever `n_init` says.
+    pub n_init: usize,
+    /// One non-negative weight per row (scikit-learn's `sample_weight`).
+    pub weights: Option<&'a [f64]>,
+    /// Run the starts on this many threads at once, each fit serial (for data too
+    /// small to split); 1 = one start after another on `exec`. Results do not depend
+    /// on it.
+    pub parallel_starts: usize,
+}
+
+impl Default for FitOptions<'_> {
+    fn default() -> Self {
+        FitOptions {
+            n_init: 1,
+            weights: None,
+            parallel_starts: 1,
+        }
+    }
+}
+
+/// One start: initial centers, then Lloyd.
+#[allow(clippy::too_many_arguments)]
+fn one_start<L: Layout>(
+    x: &L,
+    exec: &Exec,
+    k: usize,
+    init: &Init,
+    rng: &mut Rng,
+    params: &Params,
+    tol_abs: f64,
+    weights: Option<&[f64]>,
+) -> Fit {
     let t0 = Instant::now();
-    let mut rng = Rng::for_k(seed, k);
-    let c0 = initial_centers(x, exec, k, init, &mut rng);
+    let c0 = crate::init::initial_centers_weighted(x, exec, k, init, weights, rng);
     let init_seconds = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let (labels, centers, inertia, iterations, converged) = lloyd(x, exec, &c0, params, tol_abs);
+    let (labels, centers, inertia, iterations, converged) =
+        lloyd_weighted(x, exec, &c0, params, tol_abs, weights);
     Fit {
         k,
         labels,
@@ -286,4 +388,64 @@ pub fn fit<L: Layout>(
         init_seconds,
         iter_seconds: t1.elapsed().as_secs_f64(),
     }
+}
+
+/// [`fit`] with [`FitOptions`]. The reported `init_seconds` and `iter_seconds` are
+/// summed over the starts.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_with<L: Layout>(
+    x: &L,
+    exec: &Exec,
+    k: usize,
+    init: &Init,
+    seed: u64,
+    params: &Params,
+    tol_abs: f64,
+    opts: &FitOptions,
+) -> Fit {
+    let starts = if matches!(init, Init::Explicit(_)) {
+        1
+    } else {
+        opts.n_init.max(1)
+    };
+    let run = |s: usize, exec: &Exec| {
+        let mut rng = Rng::for_start(seed, k, s);
+        one_start(x, exec, k, init, &mut rng, params, tol_abs, opts.weights)
+    };
+    let fits: Vec<Fit> = if starts > 1 && opts.parallel_starts > 1 {
+        let p = opts.parallel_starts.min(starts);
+        let mut slots: Vec<Option<Fit>> = (0..starts).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..p)
+                .map(|t| {
+                    let run = &run;
+                    scope.spawn(move || {
+                        let serial = Exec::serial();
+                        (t..starts)
+                            .step_by(p)
+                            .map(|s| (s, run(s, &serial)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                for (s, f) in h.join().expect("a start panicked") {
+                    slots[s] = Some(f);
+                }
+            }
+        });
+        slots.into_iter().flatten().collect()
+    } else {
+        (0..starts).map(|s| run(s, exec)).collect()
+    };
+    let (init_s, iter_s) = fits.iter().fold((0.0, 0.0), |(a, b), f| {
+        (a + f.init_seconds, b + f.iter_seconds)
+    });
+    let mut best = fits
+        .into_iter()
+        .reduce(|best, f| if f.inertia < best.inertia { f } else { best })
+        .expect("at least one start");
+    best.init_seconds = init_s;
+    best.iter_seconds = iter_s;
+    best
 }

@@ -14,6 +14,13 @@ impl Rng {
         r.set_stream(k as u64);
         Rng(r)
     }
+    /// The stream of start `s` (of `--n-init`) for `k` under `seed`; start 0 is
+    /// [`Rng::for_k`].
+    pub fn for_start(seed: u64, k: usize, s: usize) -> Self {
+        let mut r = ChaCha8Rng::seed_from_u64(seed);
+        r.set_stream(k as u64 | ((s as u64) << 40));
+        Rng(r)
+    }
     /// Uniform in `[0, 1)` with 53 random bits.
     pub fn uniform(&mut self) -> f64 {
         (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)

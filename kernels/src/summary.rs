@@ -43,6 +43,10 @@ pub struct Summary {
     pub init: String,
     pub seed: u64,
     pub max_iter: usize,
+    /// Starts per k (`--n-init`).
+    pub n_init: usize,
+    /// The `--sample-weight` file, if any.
+    pub sample_weight: Option<String>,
     pub tol: f64,
     /// `tol` scaled by the mean per-feature variance (the threshold actually used).
     pub tol_abs: f64,

@@ -298,3 +298,122 @@ fn numerics_scaling_denormals_collinear_identical() {
         check_all(&same, &init, "identical points");
     }
 }
+
+/// Sample weights and several starts (issue 9): bit-identical on every layout, kernel,
+/// thread count and start-parallelism; unit weights equal no weights; `n_init` keeps
+/// the start with the lowest inertia (the earliest on ties).
+#[test]
+fn weights_and_n_init_are_deterministic_everywhere() {
+    use kernels::init::initial_centers_weighted;
+    use kernels::lloyd::{fit_with, lloyd_weighted, FitOptions};
+    use kernels::rng::Rng;
+    for &(n, d, k) in &[(1025usize, 3usize, 5usize), (257, 33, 4), (64, 1, 9)] {
+        let (rows, _) = blobs(n, d, k, (n + d) as u64);
+        let weights: Vec<f64> = (0..n).map(|i| ((i * 7919) % 13) as f64 * 0.25).collect();
+        let m = Matrix::from_vec(n, d, flatten(&rows));
+        let aos = to_aos(&rows);
+        let params = Params::default();
+        let mut first: Option<(Vec<u32>, Vec<u64>, u64)> = None;
+        let layouts: Vec<(String, Box<dyn Layout>)> =
+            std::iter::once(("aos".to_string(), Box::new(&aos) as Box<dyn Layout>))
+                .chain(KERNELS.iter().map(|&kc| {
+                    (
+                        format!("flat/{kc:?}"),
+                        Box::new(Flat::new(&m, kc)) as Box<dyn Layout>,
+                    )
+                }))
+                .collect();
+        for (name, x) in &layouts {
+            let x: &dyn Layout = x.as_ref();
+            for &t in &THREADS {
+                for parallel_starts in [1, 3] {
+                    let exec = Exec::new(t).unwrap();
+                    let tol = absolute_tol(&x, &exec, params.tol);
+                    let opts = FitOptions {
+                        n_init: 3,
+                        weights: Some(&weights),
+                        parallel_starts,
+                    };
+                    let f = fit_with(
+                        &x,
+                        &exec,
+                        k,
+                        &Init::GreedyKMeansPlusPlus,
+                        9,
+                        &params,
+                        tol,
+                        &opts,
+                    );
+                    let got = (
+                        f.labels.clone(),
+                        f.centers.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                        f.inertia.to_bits(),
+                    );
+                    match &first {
+                        None => first = Some(got),
+                        Some(want) => assert_eq!(
+                            &got, want,
+                            "n={n} d={d} k={k} {name} threads={t} parallel_starts={parallel_starts}"
+                        ),
+                    }
+                }
+            }
+        }
+        // n_init = 3 is the best of the three single starts.
+        let exec = Exec::new(1).unwrap();
+        let flat = Flat::new(&m, KernelChoice::Auto);
+        let tol = absolute_tol(&flat, &exec, params.tol);
+        let singles: Vec<f64> = (0..3)
+            .map(|s| {
+                let mut rng = Rng::for_start(9, k, s);
+                let c0 = initial_centers_weighted(
+                    &flat,
+                    &exec,
+                    k,
+                    &Init::GreedyKMeansPlusPlus,
+                    Some(&weights),
+                    &mut rng,
+                );
+                lloyd_weighted(&flat, &exec, &c0, &params, tol, Some(&weights)).2
+            })
+            .collect();
+        let best = singles.iter().cloned().fold(f64::INFINITY, f64::min);
+        assert_eq!(
+            first.unwrap().2,
+            best.to_bits(),
+            "n={n} d={d} k={k}: {singles:?}"
+        );
+
+        // Unit weights are no weights, bit for bit.
+        let ones = vec![1.0; n];
+        let plain = fit(
+            &flat,
+            &exec,
+            k,
+            &Init::GreedyKMeansPlusPlus,
+            4,
+            &params,
+            tol,
+        );
+        let unit = fit_with(
+            &flat,
+            &exec,
+            k,
+            &Init::GreedyKMeansPlusPlus,
+            4,
+            &params,
+            tol,
+            &FitOptions {
+                weights: Some(&ones),
+                ..FitOptions::default()
+            },
+        );
+        assert_eq!(plain.labels, unit.labels);
+        assert_eq!(plain.inertia.to_bits(), unit.inertia.to_bits());
+        assert!(plain
+            .centers
+            .iter()
+            .zip(&unit.centers)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+}

@@ -33,7 +33,7 @@ fn check(rows: &[f64], n: usize, d: usize, centers: &[f64], what: &str) {
         let s0 = x.update_closest(0..n, &centers[..d], &mut closest, true);
         let s1 = x.update_closest(0..n, &centers[(k - 1) * d..], &mut closest, false);
         let mut pots = vec![0.0; k];
-        x.potentials(0..n, centers, &closest, &mut pots);
+        x.potentials(0..n, centers, &closest, None, &mut pots);
         (labels, part, closest, [s0, s1], pots)
     };
     let want = run(&scalar);

@@ -59,6 +59,14 @@ struct Cli {
     /// Seed-compatible alias of `--threads 0`.
     #[arg(long)]
     parallel: bool,
+    /// Starts per k (scikit-learn's n_init): the lowest inertia wins. Start 0 is the
+    /// single-start result; small data runs its starts in parallel.
+    #[arg(long = "n-init", default_value_t = 1, value_name = "N")]
+    n_init: usize,
+    /// One non-negative weight per input row (scikit-learn's sample_weight): a
+    /// one-column CSV with a header line, or a 1-D .npy.
+    #[arg(long = "sample-weight", value_name = "FILE")]
+    sample_weight: Option<PathBuf>,
     /// Maximum Lloyd iterations per k.
     #[arg(long = "max-iter", default_value_t = 300)]
     max_iter: usize,
@@ -166,6 +174,9 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             bail!("--k-min ({}) is larger than --k-max ({k})", cli.k_min);
         }
     }
+    if cli.n_init == 0 {
+        bail!("--n-init must be at least 1");
+    }
     if cli.max_iter == 0 {
         bail!("--max-iter must be at least 1");
     }
@@ -217,7 +228,38 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         }
     };
     let k_max = *ks.last().unwrap_or(&1);
+    let weights = match &cli.sample_weight {
+        Some(p) => {
+            let w = data::weights::read_weights(p, n)?;
+            let positive = w.iter().filter(|&&v| v > 0.0).count();
+            if k_max > positive {
+                bail!(
+                    "{}: only {positive} rows have a positive weight, fewer than k = {k_max}",
+                    p.display()
+                );
+            }
+            Some(w)
+        }
+        None => None,
+    };
     let exec = Exec::new(kernels::exec::auto_threads(threads, n, d, k_max))?;
+    // Starts run side by side when the data is too small to split and threads were
+    // not limited to 1; each start is serial, so results do not change.
+    let parallel_starts = if cli.n_init > 1 && exec.threads() == 1 && threads != 1 {
+        let cores = kernels::exec::available_cores();
+        if threads == 0 {
+            cores
+        } else {
+            threads.min(cores.max(1))
+        }
+    } else {
+        1
+    };
+    let opts = lloyd::FitOptions {
+        n_init: cli.n_init,
+        weights: weights.as_deref(),
+        parallel_starts,
+    };
     let init_kind = match cli.init.as_str() {
         "k-means++" => Init::KMeansPlusPlus,
         "random" => Init::Random,
@@ -253,6 +295,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         cli.seed,
         &params,
         tol_abs,
+        &opts,
         &mut labels,
     );
     let fit_s = t_fit.elapsed().as_secs_f64();
@@ -325,6 +368,8 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             },
             seed: cli.seed,
             max_iter: cli.max_iter,
+            n_init: cli.n_init,
+            sample_weight: cli.sample_weight.as_ref().map(|p| p.display().to_string()),
             tol: cli.tol,
             tol_abs,
             threads: exec.threads(),
@@ -354,6 +399,7 @@ fn fit_all(
     seed: u64,
     params: &Params,
     tol_abs: f64,
+    opts: &lloyd::FitOptions,
     labels: &mut LabelMatrix,
 ) -> Vec<KResult> {
     let d = points.d();
@@ -363,7 +409,7 @@ fn fit_all(
     };
     let mut out = Vec::with_capacity(ks.len());
     for (c, &k) in ks.iter().enumerate() {
-        let f = lloyd::fit(&points, exec, k, &init, seed, params, tol_abs);
+        let f = lloyd::fit_with(&points, exec, k, &init, seed, params, tol_abs, opts);
         let r = KResult {
             k,
             inertia: f.inertia,

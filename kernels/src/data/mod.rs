@@ -3,12 +3,14 @@
 //! * [`csv`]: memory-mapped, parallel CSV parsing straight into the flat matrix.
 //! * [`npy`]: `.npy` (2-D, f64 or f32, C order), zero-copy for aligned f64.
 //! * [`centers`]: the `--init-centers` reader.
+//! * [`weights`]: the `--sample-weight` reader.
 //! * [`aos`]: the seed's `Vec<DataPoint>` layout.
 
 pub mod aos;
 pub mod centers;
 pub mod csv;
 pub mod npy;
+pub mod weights;
 
 use crate::error::{Error, Result};
 use crate::exec::Exec;

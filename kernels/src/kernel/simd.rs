@@ -335,9 +335,11 @@ pub enum SeedMode<'a> {
     /// `closest[i] = min(closest[i], dist2(x_i, c))` (or `=` when `init`) for the one
     /// candidate; the pass returns the new sum in row order.
     Update { closest: &'a mut [f64], init: bool },
-    /// `pots[t] = Σ_i min(closest[i], dist2(x_i, cand_t))` in row order, per candidate.
+    /// `pots[t] = Σ_i w_i · min(closest[i], dist2(x_i, cand_t))` in row order, per
+    /// candidate (`w_i = 1` without weights).
     Potentials {
         closest: &'a [f64],
+        weights: Option<&'a [f64]>,
         pots: &'a mut [f64],
     },
 }
@@ -378,8 +380,16 @@ impl WithSimd for Seed<'_> {
                         }
                         sum += *v;
                     }
-                    SeedMode::Potentials { closest, pots } => {
-                        pots[c] += dd.min(closest[i]);
+                    SeedMode::Potentials {
+                        closest,
+                        weights,
+                        pots,
+                    } => {
+                        let m = dd.min(closest[i]);
+                        pots[c] += match weights {
+                            Some(w) => w[i] * m,
+                            None => m,
+                        };
                     }
                 }
             }
