@@ -154,6 +154,7 @@ fn bench_lloyd_and_seeding(c: &mut Criterion) {
         let p = Params {
             max_iter: 1,
             tol: 0.0,
+            ..Params::default()
         };
         let mut g = c.benchmark_group(format!("lloyd1/n{n}/d{d}/k{k}"));
         g.throughput(Throughput::Elements((2 * 2 * n * k * d) as u64));

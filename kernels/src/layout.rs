@@ -67,6 +67,24 @@ pub fn nearest(row: &[f64], centers: &[f64], d: usize) -> usize {
     best
 }
 
+/// The canonical argmin of `dist2` over `centers` (`k × d`), lowest index on ties, with
+/// the best and second-best squared distances.
+pub fn nearest_two(row: &[f64], centers: &[f64], k: usize) -> (usize, f64, f64) {
+    let d = row.len();
+    let (mut best, mut d1, mut d2) = (0usize, f64::INFINITY, f64::INFINITY);
+    for j in 0..k {
+        let dd = dist2(row, &centers[j * d..(j + 1) * d]);
+        if dd < d1 {
+            d2 = d1;
+            d1 = dd;
+            best = j;
+        } else if dd < d2 {
+            d2 = dd;
+        }
+    }
+    (best, d1, d2)
+}
+
 /// The canonical k-means++ update over `rows` of `x` (see
 /// [`Layout::update_closest`]): plain loops over [`dist2`].
 pub fn canonical_update_closest<L: Layout + ?Sized>(
@@ -248,6 +266,20 @@ pub trait Layout: Sync {
     ) {
         canonical_potentials(self, rows, cands, closest, weights, pots)
     }
+    /// Hamerly's full search over gathered rows `x` (row-major, `d` columns, copies of
+    /// some rows of this layout): the canonical label of each row, and a lower bound on
+    /// its squared distance to every other center. The default is the plain loop.
+    fn full_search(&self, x: &[f64], centers: &Centers, labels: &mut [u32], second: &mut [f64]) {
+        kernel::nearest_block(
+            KernelChoice::Scalar,
+            x,
+            self.d(),
+            centers,
+            labels,
+            second,
+            0.0,
+        )
+    }
     /// Short name for reports (`aos`, `flat`).
     fn name(&self) -> &'static str;
 }
@@ -291,6 +323,9 @@ impl<T: Layout + ?Sized> Layout for &T {
         pots: &mut [f64],
     ) {
         (**self).potentials(rows, cands, closest, weights, pots)
+    }
+    fn full_search(&self, x: &[f64], centers: &Centers, labels: &mut [u32], second: &mut [f64]) {
+        (**self).full_search(x, centers, labels, second)
     }
     fn name(&self) -> &'static str {
         (**self).name()
@@ -388,6 +423,17 @@ impl Layout for Flat<'_> {
                 pots,
             },
         );
+    }
+    fn full_search(&self, x: &[f64], centers: &Centers, labels: &mut [u32], second: &mut [f64]) {
+        kernel::nearest_block(
+            self.kernel,
+            x,
+            self.m.d(),
+            centers,
+            labels,
+            second,
+            self.xmax,
+        )
     }
     fn name(&self) -> &'static str {
         "flat"

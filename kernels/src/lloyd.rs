@@ -29,12 +29,56 @@ pub const CHUNK_ROWS: usize = 1024;
 /// large `k × d` without changing results (merging is always in chunk order).
 const PARTIAL_BUDGET: usize = 2 << 20;
 
+/// How the assignment step finds each point's nearest center. Every choice gives the
+/// same labels, centers and inertia bit for bit (the canonical argmin of `dist2`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Algorithm {
+    /// Every distance, every iteration (the blocked SIMD kernel).
+    #[default]
+    Lloyd,
+    /// Hamerly's bounds: per point an upper bound on the distance to its center and a
+    /// lower bound on the distance to every other center, plus half the distance from
+    /// each center to its nearest other center; a point whose bounds prove its label
+    /// cannot change is skipped (its sums are still accumulated, in row order).
+    /// 16 bytes per point.
+    Hamerly,
+}
+
+impl std::str::FromStr for Algorithm {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "lloyd" => Ok(Algorithm::Lloyd),
+            "hamerly" => Ok(Algorithm::Hamerly),
+            other => Err(format!(
+                "unknown algorithm `{other}` (lloyd, hamerly, auto)"
+            )),
+        }
+    }
+}
+
+/// What `--algorithm auto` runs for `n × d` data and sweeps up to `k_max`, from the
+/// measurements in BENCHMARKS.md: Hamerly where its bounds prune well and a distance
+/// is cheap to skip relative to the bookkeeping (d ≤ 4, or d ≤ 16 with k ≥ 64);
+/// the blocked SIMD Lloyd elsewhere, where the fused kernel computes all k distances
+/// of a row for little more than Hamerly's tests cost (and blobs converge in a few
+/// iterations after greedy k-means++, so there is little to prune).
+pub fn auto_algorithm(_n: usize, d: usize, k_max: usize) -> Algorithm {
+    if k_max > 1 && (d <= 4 || (d <= 16 && k_max >= 64)) {
+        Algorithm::Hamerly
+    } else {
+        Algorithm::Lloyd
+    }
+}
+
 /// Stopping rule and limits.
 #[derive(Clone, Copy, Debug)]
 pub struct Params {
     pub max_iter: usize,
     /// Relative tolerance (scikit-learn's `tol`).
     pub tol: f64,
+    /// The assignment algorithm (results do not depend on it).
+    pub algorithm: Algorithm,
 }
 
 impl Default for Params {
@@ -42,6 +86,7 @@ impl Default for Params {
         Params {
             max_iter: 300,
             tol: 1e-4,
+            algorithm: Algorithm::Lloyd,
         }
     }
 }
@@ -171,6 +216,247 @@ fn assign_all<L: Layout>(
     }
 }
 
+/// One chunk of a Hamerly pass.
+struct HamChunk<'a> {
+    lab: &'a mut [u32],
+    up: &'a mut [f64],
+    lo: &'a mut [f64],
+    part: &'a mut Partial,
+}
+
+/// Per-thread buffers of the full search (kept across chunks).
+#[derive(Default)]
+struct HamScratch {
+    need: Vec<usize>,
+    rows: Vec<f64>,
+    labels: Vec<u32>,
+    second: Vec<f64>,
+}
+
+/// Hamerly's bounds (distances, not squared), kept conservative: every bound is
+/// widened by a relative margin that covers the rounding of the canonical distances,
+/// so a point is skipped only when no rounding could change its canonical label
+/// (exact ties are never skipped: they go through the canonical argmin).
+struct Hamerly {
+    /// Upper bound on the distance from each point to its center.
+    upper: Vec<f64>,
+    /// Lower bound on the distance from each point to every other center.
+    lower: Vec<f64>,
+    /// Half the distance from each center to its nearest other center (shrunk).
+    half_sep: Vec<f64>,
+    /// How far each center moved in the last update (grown).
+    moved: Vec<f64>,
+    /// The largest and second largest `moved`, and the index of the largest.
+    max1: f64,
+    max2: f64,
+    arg1: usize,
+    /// Relative margin on every bound.
+    eps: f64,
+    /// Whether the bounds have been set (after the first full pass).
+    ready: bool,
+}
+
+impl Hamerly {
+    fn new(n: usize, k: usize, d: usize) -> Self {
+        Hamerly {
+            upper: vec![0.0; n],
+            lower: vec![0.0; n],
+            half_sep: vec![0.0; k],
+            moved: vec![0.0; k],
+            max1: 0.0,
+            max2: 0.0,
+            arg1: 0,
+            // The canonical dist2 is within (d + 8)·ε relative of the exact squared
+            // distance (error of a sum of non-negative terms of depth ≤ d / 8 + 3); its
+            // square root within half that; 16× covers the bound updates' roundings.
+            eps: 16.0 * (d as f64 + 8.0) * f64::EPSILON,
+            ready: false,
+        }
+    }
+
+    fn up(&self, v: f64) -> f64 {
+        v * (1.0 + self.eps) + 1e-300
+    }
+
+    fn down(&self, v: f64) -> f64 {
+        (v * (1.0 - self.eps) - 1e-300).max(0.0)
+    }
+
+    /// Whether a point with upper bound `u` and lower bound `bound` on every other
+    /// center keeps its label: the gap must exceed the rounding of the canonical
+    /// distances, so the canonical argmin cannot differ (and no exact tie is skipped).
+    fn clear(&self, u: f64, bound: f64) -> bool {
+        self.up(u) < self.down(bound)
+    }
+
+    /// One chunk: the bound tests; the rows they cannot settle gathered and searched
+    /// in one call of the layout's full search (the SIMD kernel for `flat`); then the
+    /// sums of every row in row order.
+    #[allow(clippy::too_many_arguments)]
+    fn chunk<L: Layout>(
+        &self,
+        x: &L,
+        centers: &Centers,
+        s0: usize,
+        d: usize,
+        ch: &mut HamChunk,
+        sc: &mut HamScratch,
+        accumulate: bool,
+        weights: Option<&[f64]>,
+    ) {
+        ch.part.clear();
+        sc.need.clear();
+        sc.rows.clear();
+        for r in 0..ch.lab.len() {
+            let a = ch.lab[r] as usize;
+            let mut u = ch.up[r] + self.moved[a];
+            let l = ch.lo[r] - if a == self.arg1 { self.max2 } else { self.max1 };
+            let bound = self.half_sep[a].max(l);
+            if !self.clear(u, bound) {
+                u = self.up(dist2(x.row(s0 + r), centers.row(a)).sqrt());
+                if !self.clear(u, bound) {
+                    sc.need.push(r);
+                    sc.rows.extend_from_slice(x.row(s0 + r));
+                }
+            }
+            ch.up[r] = u;
+            ch.lo[r] = l;
+        }
+        if !sc.need.is_empty() {
+            let m = sc.need.len();
+            sc.labels.clear();
+            sc.labels.resize(m, u32::MAX);
+            sc.second.clear();
+            sc.second.resize(m, 0.0);
+            x.full_search(&sc.rows[..m * d], centers, &mut sc.labels, &mut sc.second);
+            for (q, &r) in sc.need.iter().enumerate() {
+                let b = sc.labels[q];
+                let row = &sc.rows[q * d..(q + 1) * d];
+                ch.up[r] = self.up(dist2(row, centers.row(b as usize)).sqrt());
+                ch.lo[r] = self.down(sc.second[q].sqrt());
+                if ch.lab[r] != b {
+                    ch.part.changed += 1;
+                    ch.lab[r] = b;
+                }
+            }
+        }
+        if accumulate {
+            for (r, &l) in ch.lab.iter().enumerate() {
+                let i = s0 + r;
+                match weights {
+                    Some(w) => ch.part.add_weighted(l as usize, x.row(i), w[i]),
+                    None => ch.part.add(l as usize, x.row(i)),
+                }
+            }
+        }
+    }
+
+    /// Records how far each center moves from `old` to `new` (before `centers.set`).
+    fn moved(&mut self, old: &Centers, new: &[f64]) {
+        let d = old.d();
+        let (mut m1, mut m2, mut a1) = (0.0f64, 0.0f64, 0usize);
+        for j in 0..old.k() {
+            let p = self.up(dist2(old.row(j), &new[j * d..(j + 1) * d]).sqrt());
+            self.moved[j] = p;
+            if p > m1 {
+                m2 = m1;
+                m1 = p;
+                a1 = j;
+            } else if p > m2 {
+                m2 = p;
+            }
+        }
+        (self.max1, self.max2, self.arg1) = (m1, m2, a1);
+    }
+
+    /// Half the distance from each center to its nearest other one.
+    fn separation(&mut self, centers: &Centers) {
+        let k = centers.k();
+        for j in 0..k {
+            let mut m = f64::INFINITY;
+            for j2 in 0..k {
+                if j2 != j {
+                    m = m.min(dist2(centers.row(j), centers.row(j2)));
+                }
+            }
+            self.half_sep[j] = self.down(0.5 * m.sqrt());
+        }
+    }
+
+    /// One assignment pass with the bounds (the first one computes every distance with
+    /// the blocked kernel); sums accumulated in row order per chunk, as Lloyd's.
+    #[allow(clippy::too_many_arguments)]
+    fn assign_all<L: Layout>(
+        &mut self,
+        x: &L,
+        exec: &Exec,
+        centers: &Centers,
+        labels: &mut [u32],
+        work: &mut Work,
+        accumulate: bool,
+        weights: Option<&[f64]>,
+    ) {
+        if !self.ready {
+            // First pass: the fast kernel's labels; the upper bound from one distance,
+            // no lower bound yet (the separation test can still skip next time).
+            assign_all(x, exec, centers, labels, work, accumulate, weights);
+            for (i, (u, &l)) in self.upper.iter_mut().zip(labels.iter()).enumerate() {
+                *u = dist2(x.row(i), centers.row(l as usize)).sqrt();
+            }
+            for u in self.upper.iter_mut() {
+                *u = *u * (1.0 + self.eps) + 1e-300;
+            }
+            self.lower.fill(0.0);
+            self.moved.fill(0.0);
+            (self.max1, self.max2, self.arg1) = (0.0, 0.0, 0);
+            self.separation(centers);
+            self.ready = true;
+            return;
+        }
+        let n = x.n();
+        let d = x.d();
+        work.total.clear();
+        let wave_rows = work.partials.len() * CHUNK_ROWS;
+        // Bounds are updated in place chunk by chunk: split them like the labels.
+        let mut upper = std::mem::take(&mut self.upper);
+        let mut lower = std::mem::take(&mut self.lower);
+        let this = &*self;
+        let mut start = 0;
+        while start < n {
+            let end = (start + wave_rows).min(n);
+            let m = (end - start).div_ceil(CHUNK_ROWS);
+            let parts = &mut work.partials[..m];
+            let mut items: Vec<HamChunk> = labels[start..end]
+                .chunks_mut(CHUNK_ROWS)
+                .zip(upper[start..end].chunks_mut(CHUNK_ROWS))
+                .zip(lower[start..end].chunks_mut(CHUNK_ROWS))
+                .zip(parts.iter_mut())
+                .map(|(((lab, up), lo), part)| HamChunk { lab, up, lo, part })
+                .collect();
+            exec.for_each(&mut items, |c, ch| {
+                thread_local! {
+                    static SCRATCH: std::cell::RefCell<HamScratch> =
+                        std::cell::RefCell::new(HamScratch::default());
+                }
+                let s0 = start + c * CHUNK_ROWS;
+                SCRATCH.with(|sc| {
+                    let mut sc = sc.borrow_mut();
+                    this.chunk(x, centers, s0, d, ch, &mut sc, accumulate, weights);
+                });
+            });
+            for p in parts.iter() {
+                work.total.merge(p);
+            }
+            start = end;
+        }
+        self.upper = upper;
+        self.lower = lower;
+        // The bounds now hold for the current centers.
+        self.moved.fill(0.0);
+        (self.max1, self.max2, self.arg1) = (0.0, 0.0, 0);
+    }
+}
+
 /// Empty clusters take the points farthest from their current centers (scikit-learn's
 /// `_relocate_empty_clusters`); `sums`/`counts` are updated as there.
 fn relocate_empty<L: Layout>(
@@ -241,12 +527,16 @@ pub fn lloyd_weighted<L: Layout>(
     let mut new_values = vec![0.0f64; k * d];
     let mut labels = vec![u32::MAX; n];
     let mut work = Work::new(k, d, n, exec.threads());
+    let mut ham = (params.algorithm == Algorithm::Hamerly && k > 1).then(|| Hamerly::new(n, k, d));
     let mut strict = false;
     let mut converged = false;
     let mut iterations = 0;
     for it in 0..params.max_iter {
         iterations = it + 1;
-        assign_all(x, exec, &centers, &mut labels, &mut work, true, weights);
+        match ham.as_mut() {
+            Some(h) => h.assign_all(x, exec, &centers, &mut labels, &mut work, true, weights),
+            None => assign_all(x, exec, &centers, &mut labels, &mut work, true, weights),
+        }
         relocate_empty(x, &centers, &labels, weights, &mut work.total);
         let mut shift = 0.0;
         for j in 0..k {
@@ -258,7 +548,13 @@ pub fn lloyd_weighted<L: Layout>(
             }
             shift += dist2(new, centers.row(j));
         }
+        if let Some(h) = ham.as_mut() {
+            h.moved(&centers, &new_values);
+        }
         centers.set(&new_values);
+        if let Some(h) = ham.as_mut() {
+            h.separation(&centers);
+        }
         if work.total.changed == 0 {
             strict = true;
             converged = true;
@@ -270,7 +566,10 @@ pub fn lloyd_weighted<L: Layout>(
         }
     }
     if !strict {
-        assign_all(x, exec, &centers, &mut labels, &mut work, false, weights);
+        match ham.as_mut() {
+            Some(h) => h.assign_all(x, exec, &centers, &mut labels, &mut work, false, weights),
+            None => assign_all(x, exec, &centers, &mut labels, &mut work, false, weights),
+        }
     }
     let inertia = inertia_weighted(x, exec, &centers, &labels, weights);
     (

@@ -43,6 +43,8 @@ pub struct Summary {
     pub init: String,
     pub seed: u64,
     pub max_iter: usize,
+    /// The assignment algorithm that ran (`lloyd`, `hamerly`).
+    pub algorithm: String,
     /// Starts per k (`--n-init`).
     pub n_init: usize,
     /// The `--sample-weight` file, if any.

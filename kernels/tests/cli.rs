@@ -103,44 +103,49 @@ fn identical_bytes_for_every_thread_count_and_layout() {
     let dir = tempfile::tempdir().unwrap();
     let (input, _) = blob_file(dir.path(), 5000, 3, 4);
     let mut outs = Vec::new();
-    for layout in ["flat", "aos"] {
-        for kernel in ["scalar", "auto"] {
-            for t in ["1", "2", "3", "0"] {
-                for init in ["greedy-k-means++", "k-means++"] {
-                    let out = dir
-                        .path()
-                        .join(format!("o_{layout}_{kernel}_{t}_{init}.csv"));
-                    let sum = dir
-                        .path()
-                        .join(format!("s_{layout}_{kernel}_{t}_{init}.json"));
-                    let o = run(&[
-                        "--input",
-                        s(&input),
-                        "--output",
-                        s(&out),
-                        "--k-max",
-                        "5",
-                        "--threads",
-                        t,
-                        "--layout",
-                        layout,
-                        "--kernel",
-                        kernel,
-                        "--init",
-                        init,
-                        "--summary",
-                        s(&sum),
-                    ]);
-                    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-                    let mut js: serde_json::Value =
-                        serde_json::from_str(&std::fs::read_to_string(&sum).unwrap()).unwrap();
-                    strip_times(&mut js);
-                    js.as_object_mut().unwrap().remove("layout");
-                    js.as_object_mut().unwrap().remove("kernel");
-                    outs.push((init, std::fs::read(&out).unwrap(), js.to_string()));
-                }
-            }
-        }
+    for (layout, kernel, t, init, algorithm) in ["flat", "aos"].iter().flat_map(|l| {
+        ["scalar", "auto"].iter().flat_map(move |kn| {
+            ["1", "2", "3", "0"].iter().flat_map(move |t| {
+                ["greedy-k-means++", "k-means++"]
+                    .iter()
+                    .flat_map(move |i| ["lloyd", "hamerly"].map(move |a| (*l, *kn, *t, *i, a)))
+            })
+        })
+    }) {
+        let out = dir
+            .path()
+            .join(format!("o_{layout}_{kernel}_{t}_{init}_{algorithm}.csv"));
+        let sum = dir
+            .path()
+            .join(format!("s_{layout}_{kernel}_{t}_{init}_{algorithm}.json"));
+        let o = run(&[
+            "--input",
+            s(&input),
+            "--output",
+            s(&out),
+            "--k-max",
+            "5",
+            "--threads",
+            t,
+            "--layout",
+            layout,
+            "--kernel",
+            kernel,
+            "--init",
+            init,
+            "--algorithm",
+            algorithm,
+            "--summary",
+            s(&sum),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut js: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&sum).unwrap()).unwrap();
+        strip_times(&mut js);
+        js.as_object_mut().unwrap().remove("layout");
+        js.as_object_mut().unwrap().remove("kernel");
+        js.as_object_mut().unwrap().remove("algorithm");
+        outs.push((init, std::fs::read(&out).unwrap(), js.to_string()));
     }
     for init in ["greedy-k-means++", "k-means++"] {
         let same: Vec<_> = outs.iter().filter(|o| o.0 == init).collect();

@@ -10,7 +10,7 @@ use kernels::exec::Exec;
 use kernels::init::Init;
 use kernels::kernel::KernelChoice;
 use kernels::layout::{Flat, Layout};
-use kernels::lloyd::{absolute_tol, fit, lloyd, Params};
+use kernels::lloyd::{absolute_tol, fit, lloyd, Algorithm, Params};
 
 const THREADS: [usize; 4] = [1, 2, 3, 0];
 const KERNELS: [KernelChoice; 3] = [KernelChoice::Scalar, KernelChoice::Simd, KernelChoice::Auto];
@@ -43,11 +43,18 @@ fn check_all(rows: &[Vec<f64>], init: &[Vec<f64>], what: &str) {
     let init_flat = flatten(init);
     let mut first: Option<(Vec<u32>, Vec<f64>, f64)> = None;
     let mut run = |x: &dyn Layout, label: String| {
-        for &t in &THREADS {
+        for (&t, algorithm) in THREADS
+            .iter()
+            .flat_map(|t| [(t, Algorithm::Lloyd), (t, Algorithm::Hamerly)])
+        {
             let exec = Exec::new(t).unwrap();
             let tol = absolute_tol(&x, &exec, params.tol);
+            let params = Params {
+                algorithm,
+                ..params
+            };
             let (labels, centers, inertia, iters, _) = lloyd(&x, &exec, &init_flat, &params, tol);
-            let ctx = format!("{what} {label} threads={t}");
+            let ctx = format!("{what} {label} threads={t} {algorithm:?}");
             let l: Vec<usize> = labels.iter().map(|&v| v as usize).collect();
             assert_eq!(l, rl, "labels differ from the reference: {ctx}");
             assert_eq!(iters, rit, "iterations differ: {ctx}");

@@ -34,6 +34,29 @@ fn check(rows: &[f64], n: usize, d: usize, centers: &[f64], what: &str) {
         let s1 = x.update_closest(0..n, &centers[(k - 1) * d..], &mut closest, false);
         let mut pots = vec![0.0; k];
         x.potentials(0..n, centers, &closest, None, &mut pots);
+        // Hamerly's full search: canonical labels and a valid lower bound on the
+        // squared distance to every other center.
+        let mut fl = vec![u32::MAX; n];
+        let mut second = vec![0.0; n];
+        x.full_search(m.as_slice(), &c, &mut fl, &mut second);
+        for i in 0..n {
+            let row = &rows[i * d..(i + 1) * d];
+            assert_eq!(
+                fl[i] as usize,
+                kernels::layout::nearest(row, centers, d),
+                "{what}: full search label of row {i}"
+            );
+            let other = (0..k)
+                .filter(|&j| j != fl[i] as usize)
+                .map(|j| kernels::layout::dist2(row, &centers[j * d..(j + 1) * d]))
+                .fold(f64::INFINITY, f64::min);
+            let slack = other * 64.0 * (d as f64 + 8.0) * f64::EPSILON + 1e-300;
+            assert!(
+                second[i] >= 0.0 && second[i] <= other + slack,
+                "{what}: row {i}: lower bound {} above the second-best distance {other}",
+                second[i]
+            );
+        }
         (labels, part, closest, [s0, s1], pots)
     };
     let want = run(&scalar);

@@ -230,7 +230,11 @@ impl Dataset {
         }
         let x = layout(&self.m);
         let exec = Exec::serial();
-        let params = Params { max_iter, tol };
+        let params = Params {
+            max_iter,
+            tol,
+            ..Params::default()
+        };
         let tol_abs = absolute_tol(&x, &exec, tol);
         let (labels, centers, inertia, iterations, converged) =
             lloyd(&x, &exec, init, &params, tol_abs);

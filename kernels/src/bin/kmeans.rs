@@ -67,6 +67,10 @@ struct Cli {
     /// one-column CSV with a header line, or a 1-D .npy.
     #[arg(long = "sample-weight", value_name = "FILE")]
     sample_weight: Option<PathBuf>,
+    /// Assignment algorithm: lloyd (every distance), hamerly (bounds skip distances),
+    /// auto (chosen by shape). All give identical results.
+    #[arg(long, default_value = "auto", value_parser = ["lloyd", "hamerly", "auto"])]
+    algorithm: String,
     /// Maximum Lloyd iterations per k.
     #[arg(long = "max-iter", default_value_t = 300)]
     max_iter: usize,
@@ -265,9 +269,15 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         "random" => Init::Random,
         _ => Init::GreedyKMeansPlusPlus,
     };
+    let algorithm = match cli.algorithm.as_str() {
+        "lloyd" => lloyd::Algorithm::Lloyd,
+        "hamerly" => lloyd::Algorithm::Hamerly,
+        _ => lloyd::auto_algorithm(n, d, k_max),
+    };
     let params = Params {
         max_iter: cli.max_iter,
         tol: cli.tol,
+        algorithm,
     };
 
     let t_prep = Instant::now();
@@ -369,6 +379,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             seed: cli.seed,
             max_iter: cli.max_iter,
             n_init: cli.n_init,
+            algorithm: format!("{algorithm:?}").to_lowercase(),
             sample_weight: cli.sample_weight.as_ref().map(|p| p.display().to_string()),
             tol: cli.tol,
             tol_abs,

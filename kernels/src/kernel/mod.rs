@@ -104,7 +104,49 @@ pub fn assign_block(
             part,
             accumulate,
             xmax,
+            second: None,
         }),
+    }
+}
+
+/// The canonical labels of the rows of `x` (written unconditionally) and, per row, a
+/// lower bound on the squared distance to every other center (see
+/// [`simd::Assign::second`]); the full search of Hamerly's algorithm.
+pub fn nearest_block(
+    choice: KernelChoice,
+    x: &[f64],
+    d: usize,
+    centers: &Centers,
+    labels: &mut [u32],
+    second: &mut [f64],
+    xmax: f64,
+) {
+    match choice {
+        KernelChoice::Scalar => {
+            for ((row, l), s) in x
+                .chunks_exact(d)
+                .zip(labels.iter_mut())
+                .zip(second.iter_mut())
+            {
+                let (b, _, d2) = crate::layout::nearest_two(row, centers.values(), centers.k());
+                *l = b as u32;
+                *s = d2;
+            }
+        }
+        KernelChoice::Simd | KernelChoice::Auto => {
+            let mut part = Partial::new(0, 0);
+            isa::dispatch(simd::Assign {
+                x,
+                d,
+                centers: centers.values(),
+                prep: &centers.prepared,
+                labels,
+                part: &mut part,
+                accumulate: false,
+                xmax,
+                second: Some(second),
+            })
+        }
     }
 }
 

@@ -65,6 +65,11 @@ pub struct Assign<'a> {
     pub accumulate: bool,
     /// Largest squared row norm of the data set (for the expanded form's margin).
     pub xmax: f64,
+    /// When given, receives per row a lower bound on the squared distance from the
+    /// row to every center other than its label (Hamerly's lower bound): the
+    /// second-best canonical distance in the direct form; in the expanded form
+    /// `‖x‖² + second score − margin` (or `+ best score − margin` after a re-check).
+    pub second: Option<&'a mut [f64]>,
 }
 
 /// Per-row running argmin state, one vector of each.
@@ -99,6 +104,7 @@ fn run<S: Simd, const NV: usize>(simd: S, a: Assign<'_>) {
         part,
         accumulate,
         xmax,
+        mut second,
     } = a;
     let k = prep.k;
     let n = labels.len();
@@ -137,7 +143,8 @@ fn run<S: Simd, const NV: usize>(simd: S, a: Assign<'_>) {
             );
         }
         for r in 0..MR {
-            ctx.finish::<S>(simd, &mut labels[i + r], rows[r], &st[r], part);
+            let lb = second.as_deref_mut().map(|s| &mut s[i + r]);
+            ctx.finish::<S>(simd, &mut labels[i + r], rows[r], &st[r], part, lb);
         }
         i += MR;
     }
@@ -149,7 +156,8 @@ fn run<S: Simd, const NV: usize>(simd: S, a: Assign<'_>) {
                 simd, &rows, d, ct, cnorm, zinit, kpv, nvec, iota, direct, &mut st,
             );
         }
-        ctx.finish::<S>(simd, &mut labels[i], rows[0], &st[0], part);
+        let lb = second.as_deref_mut().map(|s| &mut s[i]);
+        ctx.finish::<S>(simd, &mut labels[i], rows[0], &st[0], part, lb);
         i += 1;
     }
 }
@@ -177,16 +185,30 @@ impl Finish<'_> {
         row: &[f64],
         st: &Best<S::f64s>,
         part: &mut Partial,
+        second: Option<&mut f64>,
     ) {
         let best = if self.k == 1 {
+            if let Some(lb) = second {
+                *lb = f64::INFINITY;
+            }
             0
         } else {
-            let (j, b, s) = reduce::<S>(simd, st, !self.direct);
-            if self.direct || s - b > self.bound {
-                j
+            let want = second.is_some();
+            let (j, b, s) = reduce::<S>(simd, st, !self.direct || want);
+            let (best, lb) = if self.direct || s - b > self.bound {
+                (j, s)
             } else {
-                recheck(row, self.centers, self.d)
+                (recheck(row, self.centers, self.d), b)
+            };
+            if let Some(out) = second {
+                *out = if self.direct {
+                    lb
+                } else {
+                    let xx: f64 = row.iter().map(|v| v * v).sum();
+                    (xx + lb - 2.0 * self.bound).max(0.0)
+                };
             }
+            best
         };
         if *label != best as u32 {
             part.changed += 1;
