@@ -129,10 +129,10 @@ pub fn write_output(
         }
         file.flush().map_err(io)
     })();
-    crate::signals::unregister_temp();
-    result?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    let tmp_path = tmp.path().to_path_buf();
+    let done = result.and_then(|()| tmp.persist(path).map(|_| ()).map_err(|e| io(e.error)));
+    crate::signals::unregister_temp(&tmp_path);
+    done
 }
 
 /// A temporary file in `dir` for an atomic write, created with mode 0666 minus the

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-static TEMP: Mutex<Option<PathBuf>> = Mutex::new(None);
+/// Temporary files being written (the output, the summary).
+static TEMP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Installs the handler (once; later calls do nothing). Also ignores SIGXFSZ, so
 /// exceeding a file-size limit (`ulimit -f`) makes the write fail with EFBIG, which
@@ -20,7 +21,7 @@ pub fn install() {
     }
     let _ = ctrlc::set_handler(|| {
         if let Ok(mut t) = TEMP.lock() {
-            if let Some(p) = t.take() {
+            for p in t.drain(..) {
                 let _ = std::fs::remove_file(p);
             }
         }
@@ -29,16 +30,18 @@ pub fn install() {
     });
 }
 
-/// Remembers the temporary file to delete on interrupt.
-pub(crate) fn register_temp(p: &Path) {
+/// Remembers a temporary file to delete on interrupt.
+pub fn register_temp(p: &Path) {
     if let Ok(mut t) = TEMP.lock() {
-        *t = Some(p.to_path_buf());
+        t.push(p.to_path_buf());
     }
 }
 
-/// Forgets it (renamed or removed by its owner).
-pub(crate) fn unregister_temp() {
+/// Forgets it: call after it was renamed into place or removed by its owner (an
+/// interrupt between the rename and this call only tries to remove a path that no
+/// longer exists).
+pub fn unregister_temp(p: &Path) {
     if let Ok(mut t) = TEMP.lock() {
-        *t = None;
+        t.retain(|q| q != p);
     }
 }

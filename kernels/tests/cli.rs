@@ -872,3 +872,82 @@ fn wide_rows_huge_ids_and_millions_of_tiny_rows() {
     assert!(labels.iter().enumerate().all(|(i, &l)| l == labels[i % 2]));
     assert_ne!(labels[0], labels[1]);
 }
+
+/// Ctrl-C (SIGINT) at random moments of a run (loading, fitting, writing): the process
+/// exits 130 (or 0 if it had finished), and no temporary file is ever left behind;
+/// an output file, when present, is complete.
+#[test]
+fn ctrl_c_at_random_moments_leaves_no_temp_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = blob_file(dir.path(), 60_000, 8, 8);
+    let outdir = dir.path().join("out");
+    std::fs::create_dir(&outdir).unwrap();
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("ctrl-c seed {seed}");
+    // How long a whole run takes here, to spread the interrupts over it.
+    let t0 = std::time::Instant::now();
+    let full = outdir.join("full.csv");
+    let args = |out: &Path, summary: &Path| {
+        vec![
+            "--input".to_string(),
+            s(&input).to_string(),
+            "--output".into(),
+            s(out).to_string(),
+            "--k-max".into(),
+            "12".into(),
+            "--threads".into(),
+            "1".into(),
+            "--summary".into(),
+            s(summary).to_string(),
+        ]
+    };
+    let o = kmeans()
+        .args(args(&full, &outdir.join("full.json")))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let whole = t0.elapsed().as_millis() as u64;
+    let expected = std::fs::read(&full).unwrap();
+    let mut interrupted = 0;
+    for round in 0..10 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let out = outdir.join(format!("o{round}.csv"));
+        let mut child = kmeans()
+            .args(args(&out, &outdir.join(format!("s{round}.json"))))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(seed % (whole + 1)));
+        // SAFETY: sending SIGINT to our own child process.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let status = child.wait().unwrap();
+        match status.code() {
+            Some(130) => interrupted += 1,
+            Some(0) => {}
+            other => panic!("round {round}: exit {other:?}"),
+        }
+        let leftovers: Vec<String> = std::fs::read_dir(&outdir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".kmeans-"))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "round {round}: {leftovers:?} left behind"
+        );
+        if out.exists() {
+            assert_eq!(
+                std::fs::read(&out).unwrap(),
+                expected,
+                "round {round}: partial output"
+            );
+        }
+    }
+    assert!(interrupted > 0, "no round was interrupted");
+}

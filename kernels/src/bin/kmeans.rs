@@ -445,12 +445,19 @@ fn write_json(path: &Path, value: &Summary) -> anyhow::Result<()> {
     };
     let mut tmp = kernels::output::temp_file_in(dir, ".kmeans-summary-")
         .with_context(|| format!("{}: cannot create the summary file", path.display()))?;
-    serde_json::to_writer_pretty(&mut tmp, value)
-        .with_context(|| format!("{}: cannot write the summary", path.display()))?;
-    tmp.write_all(b"\n")?;
-    tmp.persist(path)
-        .with_context(|| format!("{}: cannot write the summary", path.display()))?;
-    Ok(())
+    let tmp_path = tmp.path().to_path_buf();
+    kernels::signals::register_temp(&tmp_path);
+    let done = (|| -> anyhow::Result<()> {
+        serde_json::to_writer_pretty(&mut tmp, value)
+            .with_context(|| format!("{}: cannot write the summary", path.display()))?;
+        tmp.write_all(b"\n")
+            .with_context(|| format!("{}: cannot write the summary", path.display()))?;
+        tmp.persist(path)
+            .with_context(|| format!("{}: cannot write the summary", path.display()))?;
+        Ok(())
+    })();
+    kernels::signals::unregister_temp(&tmp_path);
+    done
 }
 
 /// The process's peak resident set so far (VmHWM), in MB; 0 where unavailable.
