@@ -3,6 +3,7 @@
 #   csv      the CSV loader, checked against itself with chunk boundaries everywhere
 #   npy      the .npy header parser and reader
 #   centers  the --init-centers reader
+#   weights  the --sample-weight reader
 #
 #   scripts/fuzz.sh              # 60 s per target
 #   SECONDS_PER_TARGET=3600 scripts/fuzz.sh csv    # a long run of one target
@@ -14,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../kernels"
 secs=${SECONDS_PER_TARGET:-60}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(csv npy centers)
+[ ${#targets[@]} -gt 0 ] || targets=(csv npy centers weights)
 toolchain=+nightly
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   echo "no nightly toolchain: using RUSTC_BOOTSTRAP=1 with the stable one"
