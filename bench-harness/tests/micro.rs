@@ -3,7 +3,8 @@
 //! gungraun's (`<function>.<id>/callgrind.<function>.<id>.out`) outputs are read back
 //! into rows whose fields and derived numbers are asserted exactly; broken results are
 //! skipped with a warning; re-measured benchmarks replace their old rows and the others
-//! are kept; the report has a "Micro-benchmarks" section exactly when micro.csv exists.
+//! are kept; the report has a "Micro-benchmarks" section and the assignment kernel's
+//! roofline (figure and table, numbers computed by hand) exactly when micro.csv exists.
 
 use bench_harness::micro::{self, Probe, Row, RowInfo, Sources};
 use bench_harness::report::{self, ReportArgs};
@@ -620,10 +621,17 @@ fn the_report_has_a_micro_section_only_with_micro_csv() {
     runs_folder(&dir);
     let text = report_text(&dir);
     assert!(!text.contains("Micro-benchmarks"), "{text}");
+    assert!(!dir.join("figures/kernel-roofline.svg").exists());
 
     fixture(tmp.path());
     micro::update(&dir, &sources(tmp.path(), None), &info(tmp.path())).unwrap();
     let text = report_text(&dir);
+    // The fixture's assign rows (n = 4096, d = 8, k = 8) make the kernel roofline.
+    let (texts, _, _) = svg_texts(&dir.join("figures/kernel-roofline.svg"));
+    assert!(
+        texts.iter().any(|t| t == "1 thread: 128 GFLOP/s, 32 GB/s"),
+        "{texts:#?}"
+    );
     let start = text.find("## Micro-benchmarks").expect("section");
     let end = text[start..].find("## Failed and wrong runs").unwrap() + start;
     let s = &text[start..end];
@@ -683,4 +691,209 @@ fn the_report_has_a_micro_section_only_with_micro_csv() {
         ),
         "{s}"
     );
+}
+
+/// Probe numbers of the roof fixture: 1 thread 128 GFLOP/s and 32 GB/s (ridge at 4
+/// flop/byte), 2 threads 256 GFLOP/s and 40 GB/s (ridge at 6.4).
+fn probe_at(threads: usize) -> (f64, f64) {
+    if threads == 1 {
+        (128.0, 32.0)
+    } else {
+        (256.0, 40.0)
+    }
+}
+
+/// A Criterion `assign` row as `micro` writes it: 2·n·k·d flops, 8·n·d bytes.
+fn assign_row(n: usize, d: usize, k: usize, variant: &str, threads: usize, time_s: f64) -> Row {
+    let flops = (2 * n * k * d) as u64;
+    let bytes = (8 * n * d) as u64;
+    let (fma, triad) = probe_at(threads);
+    let gflops = flops as f64 / time_s / 1e9;
+    let gbs = bytes as f64 / time_s / 1e9;
+    Row {
+        machine_id: "test-2c".into(),
+        timestamp: T0_TEXT.into(),
+        source: "criterion".into(),
+        bench_id: format!("assign/n{n}/d{d}/k{k}/{variant}/t{threads}"),
+        kernel: "assign".into(),
+        layout: if variant == "aos" { "aos" } else { "flat" }.into(),
+        variant: variant.into(),
+        isa: variant
+            .strip_prefix("flat-simd-")
+            .or(variant
+                .strip_prefix("flat-")
+                .filter(|_| variant == "flat-scalar"))
+            .unwrap_or("")
+            .into(),
+        threads: Some(threads),
+        n: Some(n),
+        d: Some(d),
+        k: Some(k),
+        time_s: Some(time_s),
+        time_lo_s: Some(time_s * 0.99),
+        time_hi_s: Some(time_s * 1.01),
+        flops: Some(flops),
+        bytes: Some(bytes),
+        gflops: Some(gflops),
+        gbs: Some(gbs),
+        probe_fma_gflops: Some(fma),
+        probe_triad_gbs: Some(triad),
+        frac_fma_peak: Some(gflops / fma),
+        frac_bandwidth: Some(gbs / triad),
+        ..Row::default()
+    }
+}
+
+/// micro.csv of the roof fixture: two shapes at n = 262,144 (d = 8, k = 8: intensity
+/// 2, bandwidth-bound at 1 thread; d = 32, k = 32: intensity 8, FMA-bound), the first
+/// also at n = 4096 (left out: a larger n exists), plus rows that are no points.
+fn roof_rows() -> Vec<Row> {
+    const N: usize = 262_144;
+    let mut rows = vec![
+        assign_row(N, 8, 8, "aos", 2, 0.004),
+        assign_row(N, 8, 8, "flat-scalar", 1, 0.01),
+        assign_row(N, 8, 8, "flat-simd-avx2", 1, 0.003),
+        assign_row(N, 8, 8, "flat-simd-avx2", 2, 0.0017),
+        assign_row(N, 32, 32, "aos", 1, 0.07),
+        assign_row(N, 32, 32, "aos", 2, 0.036),
+        assign_row(N, 32, 32, "flat-simd-avx512", 1, 0.01),
+        assign_row(N, 32, 32, "flat-simd-avx512", 2, 0.0055),
+        // Smaller n of a shape measured at N: left out.
+        assign_row(4096, 8, 8, "flat-simd-avx2", 1, 0.00001),
+        assign_row(4096, 8, 8, "aos", 1, 0.00002),
+    ];
+    // Another kernel, seeding (no flops), an instruction count: no points.
+    let mut lloyd = assign_row(N, 32, 32, "flat", 1, 0.02);
+    lloyd.kernel = "lloyd1".into();
+    lloyd.bench_id = "lloyd1/n262144/d32/k32/flat".into();
+    lloyd.flops = Some(4 * 262_144 * 32 * 32);
+    lloyd.bytes = Some(24 * 262_144 * 32);
+    rows.push(lloyd);
+    rows.push(Row {
+        bench_id: "seed-greedy-kmeans++/n262144/d32/k32/flat".into(),
+        kernel: "seed-greedy-kmeans++".into(),
+        flops: None,
+        bytes: None,
+        gflops: None,
+        gbs: None,
+        ..assign_row(N, 32, 32, "flat", 1, 0.3)
+    });
+    rows.push(Row {
+        source: "gungraun".into(),
+        bench_id: "kernels/instructions/kernels_group/assign_flat_simd_avx2.n2048_d32_k32".into(),
+        time_s: None,
+        instructions: Some(2_361_723),
+        ..assign_row(2048, 32, 32, "flat-simd-avx2", 1, 1.0)
+    });
+    rows
+}
+
+fn svg_texts(path: &Path) -> (Vec<String>, usize, usize) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text)
+        .unwrap_or_else(|e| panic!("{} is not well-formed XML: {e}", path.display()));
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let texts = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_string())
+        .collect();
+    let count = |tag: &str| doc.descendants().filter(|n| n.has_tag_name(tag)).count();
+    (texts, count("circle"), count("polygon"))
+}
+
+#[test]
+fn the_report_draws_the_assign_kernel_on_the_roofline_with_exact_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("m");
+    runs_folder(&dir);
+    micro::write_csv(&dir.join("micro.csv"), &roof_rows()).unwrap();
+    let text = report_text(&dir);
+    let svg = dir.join("figures/kernel-roofline.svg");
+    assert!(svg.is_file());
+
+    // The figure: valid SVG with both roofs labelled, every variant in the legend, and
+    // one marker per (variant, threads, shape) at n = 262,144 plus one per thread count
+    // in the legend: 4 points at 1 thread (circles), 4 at 2 threads (triangles).
+    let (texts, circles, triangles) = svg_texts(&svg);
+    for label in [
+        "1 thread: 128 GFLOP/s, 32 GB/s",
+        "2 threads: 256 GFLOP/s, 40 GB/s",
+        "aos",
+        "flat-scalar",
+        "flat-simd-avx2",
+        "flat-simd-avx512",
+        "1 thread",
+        "2 threads",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == label),
+            "no text {label:?} in {texts:#?}"
+        );
+    }
+    assert!(!texts.iter().any(|t| t == "flat"), "lloyd1's variant drawn");
+    assert_eq!((circles, triangles), (4 + 1, 4 + 1));
+
+    // The section: the figure, what it shows, and the table.
+    let start = text.find("## Micro-benchmarks").expect("section");
+    let end = text[start..].find("## Failed and wrong runs").unwrap() + start;
+    let s = &text[start..end];
+    let sub = &s[s
+        .find("### Assignment step vs the roof\n")
+        .expect("subsection")..];
+    assert!(
+        sub.contains("![Roofline of the assignment kernel](figures/kernel-roofline.svg)"),
+        "{sub}"
+    );
+    assert!(
+        sub.contains(
+            "at n = 262,144, the largest n measured for each shape (2 rows at smaller n left out)"
+        ),
+        "{sub}"
+    );
+    assert!(
+        sub.contains("(1 thread: 128 GFLOP/s, 32 GB/s; 2 threads: 256 GFLOP/s, 40 GB/s)"),
+        "{sub}"
+    );
+    // Hand-computed:
+    // d = 8, k = 8: flops 2·262144·8·8 = 33,554,432, bytes 8·262144·8 = 16,777,216,
+    //   intensity 2; 1-thread roof min(128, 32·2) = 64.
+    //   flat-scalar: 33,554,432 / 0.01 s = 3.355 GFLOP/s = 5.24 % of 64.
+    //   flat-simd-avx2: / 0.003 s = 11.18 GFLOP/s = 17.48 %; 0.003 / 0.0017 = 1.765x.
+    //   aos: 2 threads only.
+    // d = 32, k = 32: flops 536,870,912, bytes 67,108,864, intensity 8; roof min(128, 256) = 128.
+    //   aos: / 0.07 s = 7.670 GFLOP/s = 5.99 %; 0.07 / 0.036 = 1.944x.
+    //   flat-simd-avx512: / 0.01 s = 53.69 GFLOP/s = 41.94 %; 0.01 / 0.0055 = 1.818x.
+    let table = "| d | k | n | code | flop/byte | GFLOP/s (1 thread) | 1-thread roof (GFLOP/s) | of the roof | 2 threads / 1 thread |\n\
+                 |---:|---:|---:|---|---:|---:|---:|---:|---:|\n\
+                 | 8 | 8 | 262144 | `aos` | 2 | – | 64.0 | – | – |\n\
+                 | 8 | 8 | 262144 | `flat-scalar` | 2 | 3.36 | 64.0 | 5.2 % | – |\n\
+                 | 8 | 8 | 262144 | `flat-simd-avx2` | 2 | 11.2 | 64.0 | 17.5 % | 1.76x |\n\
+                 | 32 | 32 | 262144 | `aos` | 8 | 7.67 | 128 | 6.0 % | 1.94x |\n\
+                 | 32 | 32 | 262144 | `flat-simd-avx512` | 8 | 53.7 | 128 | 41.9 % | 1.82x |\n";
+    assert!(sub.contains(table), "{sub}");
+    assert!(text.contains("- `kernel-roofline.svg`: "), "{text}");
+
+    // The same numbers from the library, unrounded.
+    let rl = report::microbench::assign_roofline(&roof_rows()).unwrap();
+    assert_eq!(rl.points.len(), 8);
+    assert_eq!((rl.ns.as_slice(), rl.smaller_n), (&[262_144][..], 2));
+    let p = rl
+        .points
+        .iter()
+        .find(|p| p.variant == "flat-simd-avx512" && p.threads == 1)
+        .unwrap();
+    assert_eq!((p.ai, p.gflops), (8.0, 536_870_912.0 / 0.01 / 1e9));
+    let r1 = rl.roof(1).unwrap();
+    assert_eq!(
+        (r1.attainable(2.0), r1.attainable(8.0), r1.ridge()),
+        (64.0, 128.0, 4.0)
+    );
+    assert_eq!(rl.roof(2).unwrap().attainable(2.0), 80.0);
+
+    // micro.csv gone: no figure (the stale one removed) and no section.
+    std::fs::remove_file(dir.join("micro.csv")).unwrap();
+    let text = report_text(&dir);
+    assert!(!svg.exists());
+    assert!(!text.contains("Micro-benchmarks") && !text.contains("kernel-roofline"));
 }

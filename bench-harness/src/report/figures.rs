@@ -2,11 +2,13 @@
 
 use super::analysis::{Analysis, BASELINE};
 use super::fmt;
+use super::microbench;
 use super::roofline::{self, Roof};
 use super::stats;
 use anyhow::{anyhow, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 
 /// Fixed colours per contestant (the dashboard uses the same hex values).
@@ -523,6 +525,158 @@ pub fn roofline(a: &Analysis, roof: &Roof, iters: f64) -> Result<Option<String>>
         Ok(())
     })?;
     Ok(Some(out))
+}
+
+/// The assignment kernel on the roofline, from micro.csv's Criterion `assign` rows:
+/// one point per (variant, threads, shape) at the largest n of each shape, coloured by
+/// variant, marker by thread count; the roof of every thread count from the rows'
+/// probe numbers. `None` without such rows.
+pub fn kernel_roofline(rows: &[crate::micro::Row]) -> Result<Option<String>> {
+    let Some(rl) = microbench::assign_roofline(rows) else {
+        return Ok(None);
+    };
+    let mut xs: Vec<f64> = rl.points.iter().map(|p| p.ai).collect();
+    xs.extend(rl.roofs.iter().map(|r| r.ridge()));
+    let xmin = stats::min(&xs).unwrap_or(1.0);
+    let xmax = stats::max(&xs).unwrap_or(1.0);
+    // Room on the left for the sloped roofs, on the right for the labels.
+    let (xlo, xhi) = (xmin / 4.0, xmax * 12.0);
+    let mut ys: Vec<f64> = rl.points.iter().map(|p| p.gflops).collect();
+    ys.extend(rl.roofs.iter().map(|r| r.peak_gflops * 1.8));
+    ys.extend(rl.roofs.iter().map(|r| r.attainable(xlo)));
+    let (ylo, yhi) = log_range(ys);
+    // Points of one intensity spread by d (left to right: ascending d).
+    let mid = (rl.ds.len() as f64 - 1.0) / 2.0;
+    let spread = |d: usize| {
+        let i = rl.ds.iter().position(|&x| x == d).unwrap_or(0) as f64;
+        1.1f64.powf(i - mid)
+    };
+    let ds: Vec<String> = rl.ds.iter().map(|d| d.to_string()).collect();
+    let sub1 = format!(
+        "Criterion's assign benchmark (one pass: distances, argmin, sums), {}{}; x: flops / bytes = 2·n·k·d / 8·n·d = k/4; y: flops / median time",
+        rl.n_text(),
+        if rl.smaller_n > 0 {
+            " (largest n per shape)"
+        } else {
+            ""
+        }
+    );
+    let sub2 = if rl.roofs.is_empty() {
+        "no probe numbers in the rows: roof not drawn".to_string()
+    } else {
+        format!(
+            "roof per thread count: min(FMA peak, intensity × triad bandwidth), from the rows' probe numbers{}",
+            if ds.len() > 1 {
+                format!("; points of one k spread by d = {} (left to right)", ds.join(", "))
+            } else {
+                format!("; d = {}", ds.join(", "))
+            }
+        )
+    };
+    let marker = |t: usize| rl.threads.iter().position(|&x| x == t).unwrap_or(0);
+    let out = svg((1000, 660), |root| {
+        let (top, body) = root.split_vertically(100);
+        title(
+            &top,
+            "Roofline of the assignment kernel (micro-benchmarks)",
+            &sub1,
+        )?;
+        top.draw(&Text::new(
+            sub2.clone(),
+            (12, 52),
+            ("sans-serif", 13).into_font().color(&RGBColor(80, 80, 80)),
+        ))
+        .map_err(err)?;
+        let entries: Vec<(String, RGBColor)> = rl
+            .variants
+            .iter()
+            .map(|v| (v.clone(), rgb(&microbench::variant_hex(v, &rl.variants))))
+            .collect();
+        legend(&top, 14, 82, &entries)?;
+        // Marker legend after the colours.
+        let mut x = 14
+            + entries
+                .iter()
+                .map(|(n, _)| 40 + 8 * n.chars().count() as i32)
+                .sum::<i32>()
+            + 16;
+        for &t in &rl.threads {
+            draw_marker(&top, marker(t), (x + 6, 84), &RGBColor(60, 60, 60))?;
+            let text = format!("{t} thread{}", if t == 1 { "" } else { "s" });
+            top.draw(&Text::new(
+                text.clone(),
+                (x + 16, 77),
+                ("sans-serif", 14).into_font(),
+            ))
+            .map_err(err)?;
+            x += 30 + 8 * text.chars().count() as i32;
+        }
+        let mut chart = ChartBuilder::on(&body)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(60)
+            .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("arithmetic intensity (flop / byte of data read)")
+            .y_desc("GFLOP/s")
+            .y_label_formatter(&short)
+            .x_label_formatter(&short)
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(err)?;
+        let grid: Vec<f64> = (0..=200)
+            .map(|i| xlo * (xhi / xlo).powf(i as f64 / 200.0))
+            .collect();
+        let last = rl.roofs.len().saturating_sub(1).max(1);
+        for (i, r) in rl.roofs.iter().enumerate() {
+            let width = if rl.roofs.len() == 1 {
+                2
+            } else {
+                1 + 2 * i / last
+            } as u32;
+            chart
+                .draw_series(LineSeries::new(
+                    grid.iter().map(|&x| (x, r.attainable(x))),
+                    BLACK.stroke_width(width),
+                ))
+                .map_err(err)?;
+            let at = xhi / 1.08;
+            chart
+                .draw_series([Text::new(
+                    r.label(),
+                    (at, r.attainable(at) * 1.06),
+                    ("sans-serif", 13)
+                        .into_font()
+                        .color(&BLACK)
+                        .pos(Pos::new(HPos::Right, VPos::Bottom)),
+                )])
+                .map_err(err)?;
+        }
+        for p in &rl.points {
+            let c = rgb(&microbench::variant_hex(&p.variant, &rl.variants));
+            let at = chart.backend_coord(&(p.ai * spread(p.d), p.gflops));
+            draw_marker(root, marker(p.threads), at, &c)?;
+        }
+        Ok(())
+    })?;
+    Ok(Some(out))
+}
+
+/// A point marker in pixel coordinates of `area`: filled circle, filled triangle,
+/// cross, hollow circle, then again, by the index of its thread count.
+fn draw_marker(area: &Area, i: usize, (x, y): (i32, i32), c: &RGBColor) -> Result<()> {
+    match i % 4 {
+        0 => area.draw(&Circle::new((x, y), 5, c.filled())),
+        1 => area.draw(&Polygon::new(
+            vec![(x, y - 6), (x - 6, y + 5), (x + 6, y + 5)],
+            c.filled(),
+        )),
+        2 => area.draw(&Cross::new((x, y), 5, c.stroke_width(2))),
+        _ => area.draw(&Circle::new((x, y), 5, c.stroke_width(2))),
+    }
+    .map_err(err)
 }
 
 /// Thread scaling: speedup over one thread vs thread count, one panel per contestant,

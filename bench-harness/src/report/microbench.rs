@@ -1,5 +1,6 @@
 //! The "Micro-benchmarks" section of REPORT.md, from `micro.csv` (`bench-harness micro`):
-//! one table per kernel of the Criterion rows and one of the instruction counts.
+//! one table per kernel of the Criterion rows, the assignment kernel against the roof
+//! (the data of `figures/kernel-roofline.svg` and its table), and the instruction counts.
 
 use super::data::Folder;
 use super::fmt::{cell_text, table};
@@ -238,8 +239,376 @@ fn time_range(rows: &[Row]) -> Option<(String, String)> {
     Some((ts.first()?.to_string(), ts.last()?.to_string()))
 }
 
+/// The figure of the assignment kernel on the roofline (written by `report` into
+/// `figures/` when micro.csv has `assign` rows with flops and bytes).
+pub const KERNEL_ROOFLINE_SVG: &str = "kernel-roofline.svg";
+
+/// Fixed colours per code variant (the kernel roofline figure).
+pub const VARIANT_PALETTE: [(&str, &str); 8] = [
+    ("aos", "#d62728"),
+    ("flat-scalar", "#ff7f0e"),
+    ("flat-simd-scalar", "#bcbd22"),
+    ("flat-simd-neon", "#8c564b"),
+    ("flat-simd-simd128", "#17becf"),
+    ("flat-simd-avx2", "#2ca02c"),
+    ("flat-simd-avx512", "#1f77b4"),
+    ("flat", "#9467bd"),
+];
+const VARIANT_EXTRA: [&str; 4] = ["#7f7f7f", "#393b79", "#637939", "#843c39"];
+
+/// Legend and table order of the variants: the palette's, then others by name.
+fn variant_order(v: &str) -> (usize, String) {
+    let i = VARIANT_PALETTE
+        .iter()
+        .position(|(p, _)| *p == v)
+        .unwrap_or(VARIANT_PALETTE.len());
+    (i, v.to_string())
+}
+
+/// Hex colour of a variant: fixed for the known ones, others by position in `all`.
+pub fn variant_hex(v: &str, all: &[String]) -> String {
+    if let Some((_, h)) = VARIANT_PALETTE.iter().find(|(p, _)| *p == v) {
+        return h.to_string();
+    }
+    let i = all
+        .iter()
+        .filter(|x| !VARIANT_PALETTE.iter().any(|(p, _)| p == x))
+        .position(|x| x == v)
+        .unwrap_or(0);
+    VARIANT_EXTRA[i % VARIANT_EXTRA.len()].to_string()
+}
+
+/// The roof at one thread count, from the probe numbers the rows recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThreadRoof {
+    pub threads: usize,
+    /// FMA peak, GFLOP/s.
+    pub peak_gflops: f64,
+    /// Triad bandwidth, GB/s.
+    pub bw_gbs: f64,
+    /// Rows at this thread count recorded other probe numbers too (the most common pair is used).
+    pub mixed: bool,
+}
+
+impl ThreadRoof {
+    /// Attainable GFLOP/s at arithmetic intensity `ai` (flop/byte).
+    pub fn attainable(&self, ai: f64) -> f64 {
+        self.peak_gflops.min(self.bw_gbs * ai)
+    }
+
+    /// The intensity where the roof turns flat.
+    pub fn ridge(&self) -> f64 {
+        self.peak_gflops / self.bw_gbs
+    }
+
+    /// `1 thread: 131 GFLOP/s, 35 GB/s`.
+    pub fn label(&self) -> String {
+        format!(
+            "{} thread{}: {} GFLOP/s, {} GB/s",
+            self.threads,
+            if self.threads == 1 { "" } else { "s" },
+            whole(self.peak_gflops),
+            whole(self.bw_gbs)
+        )
+    }
+}
+
+/// No decimals from 10 up, three significant digits below.
+fn whole(x: f64) -> String {
+    if x.abs() >= 10.0 {
+        format!("{x:.0}")
+    } else {
+        sig3(x)
+    }
+}
+
+/// One Criterion `assign` benchmark on the roofline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KernelPoint {
+    pub variant: String,
+    pub threads: usize,
+    pub n: usize,
+    pub d: usize,
+    pub k: usize,
+    /// Arithmetic intensity, the row's flops / bytes (2·n·k·d / 8·n·d = k/4).
+    pub ai: f64,
+    pub gflops: f64,
+    pub time_s: f64,
+}
+
+/// The assignment kernel's points and the roofs they are drawn against.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AssignRoofline {
+    /// One per (variant, threads, d, k) at the shape's largest n; ordered by d, k,
+    /// variant, threads.
+    pub points: Vec<KernelPoint>,
+    /// One per thread count of the points that has both probe numbers, by threads.
+    pub roofs: Vec<ThreadRoof>,
+    /// Thread counts of the points, ascending.
+    pub threads: Vec<usize>,
+    /// Variants of the points, in legend order.
+    pub variants: Vec<String>,
+    /// Feature counts of the points, ascending.
+    pub ds: Vec<usize>,
+    /// The n used, ascending (one per shape; usually a single value).
+    pub ns: Vec<usize>,
+    /// Rows left out because their shape was also measured at a larger n.
+    pub smaller_n: usize,
+}
+
+impl AssignRoofline {
+    /// The roof at `threads`, when the rows had its probe numbers.
+    pub fn roof(&self, threads: usize) -> Option<&ThreadRoof> {
+        self.roofs.iter().find(|r| r.threads == threads)
+    }
+
+    /// "n = 262,144" or "n = 65,536 to 262,144 (the largest measured per shape)".
+    pub fn n_text(&self) -> String {
+        match (self.ns.first(), self.ns.last()) {
+            (Some(a), Some(b)) if a == b => format!("n = {}", thousands(*a as u64)),
+            (Some(a), Some(b)) => format!(
+                "n = {} to {} (per shape)",
+                thousands(*a as u64),
+                thousands(*b as u64)
+            ),
+            _ => String::new(),
+        }
+    }
+}
+
+/// The `assign` rows of Criterion with flops, bytes and a time, at the largest n of
+/// each shape (d, k), with the roof of every thread count from the rows' probe
+/// numbers. `None` when there is no such row. Other kernels are left out: seeding,
+/// parsing and writing have no flops, and `lloyd1` is a different kernel.
+pub fn assign_roofline(rows: &[Row]) -> Option<AssignRoofline> {
+    struct Cand<'a> {
+        row: &'a Row,
+        p: KernelPoint,
+    }
+    let mut cands: Vec<Cand> = Vec::new();
+    for r in rows
+        .iter()
+        .filter(|r| r.source == CRITERION && r.kernel == "assign")
+    {
+        let (Some(n), Some(d), Some(k), Some(flops), Some(bytes)) =
+            (r.n, r.d, r.k, r.flops, r.bytes)
+        else {
+            continue;
+        };
+        let Some(time_s) = r.time_s.filter(|t| t.is_finite() && *t > 0.0) else {
+            continue;
+        };
+        if flops == 0 || bytes == 0 {
+            continue;
+        }
+        let gflops = r
+            .gflops
+            .filter(|g| g.is_finite() && *g > 0.0)
+            .unwrap_or(flops as f64 / time_s / 1e9);
+        cands.push(Cand {
+            row: r,
+            p: KernelPoint {
+                variant: if r.variant.is_empty() {
+                    "?".into()
+                } else {
+                    r.variant.clone()
+                },
+                threads: r.threads.unwrap_or(1),
+                n,
+                d,
+                k,
+                ai: flops as f64 / bytes as f64,
+                gflops,
+                time_s,
+            },
+        });
+    }
+    let mut largest: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    for c in &cands {
+        let e = largest.entry((c.p.d, c.p.k)).or_insert(c.p.n);
+        *e = (*e).max(c.p.n);
+    }
+    let before = cands.len();
+    cands.retain(|c| largest.get(&(c.p.d, c.p.k)) == Some(&c.p.n));
+    let smaller_n = before - cands.len();
+    cands.sort_by(|a, b| {
+        (a.p.d, a.p.k, variant_order(&a.p.variant), a.p.threads)
+            .cmp(&(b.p.d, b.p.k, variant_order(&b.p.variant), b.p.threads))
+            .then_with(|| a.row.bench_id.cmp(&b.row.bench_id))
+    });
+    // One point per (variant, threads, shape): the first (a duplicate id is not expected).
+    cands.dedup_by(|b, a| {
+        (a.p.d, a.p.k, a.p.threads) == (b.p.d, b.p.k, b.p.threads) && a.p.variant == b.p.variant
+    });
+    if cands.is_empty() {
+        return None;
+    }
+    let mut threads: Vec<usize> = cands.iter().map(|c| c.p.threads).collect();
+    threads.sort_unstable();
+    threads.dedup();
+    let mut variants: Vec<String> = cands.iter().map(|c| c.p.variant.clone()).collect();
+    variants.sort_by_key(|v| variant_order(v));
+    variants.dedup();
+    let mut ds: Vec<usize> = cands.iter().map(|c| c.p.d).collect();
+    ds.sort_unstable();
+    ds.dedup();
+    let mut ns: Vec<usize> = largest.values().copied().collect();
+    ns.sort_unstable();
+    ns.dedup();
+    let mut roofs = Vec::new();
+    for &t in &threads {
+        // (peak, bw), how many rows, latest timestamp.
+        let mut pairs: Vec<((f64, f64), usize, &str)> = Vec::new();
+        for c in cands.iter().filter(|c| c.p.threads == t) {
+            let (Some(p), Some(b)) = (c.row.probe_fma_gflops, c.row.probe_triad_gbs) else {
+                continue;
+            };
+            if !(p.is_finite() && p > 0.0 && b.is_finite() && b > 0.0) {
+                continue;
+            }
+            match pairs.iter_mut().find(|(x, _, _)| *x == (p, b)) {
+                Some(e) => {
+                    e.1 += 1;
+                    if c.row.timestamp.as_str() > e.2 {
+                        e.2 = &c.row.timestamp;
+                    }
+                }
+                None => pairs.push(((p, b), 1, &c.row.timestamp)),
+            }
+        }
+        let mixed = pairs.len() > 1;
+        if let Some(((p, b), _, _)) = pairs.iter().max_by(|x, y| x.1.cmp(&y.1).then(x.2.cmp(y.2))) {
+            roofs.push(ThreadRoof {
+                threads: t,
+                peak_gflops: *p,
+                bw_gbs: *b,
+                mixed,
+            });
+        }
+    }
+    Some(AssignRoofline {
+        points: cands.into_iter().map(|c| c.p).collect(),
+        roofs,
+        threads,
+        variants,
+        ds,
+        ns,
+        smaller_n,
+    })
+}
+
+/// Intensity without trailing zeros: `2`, `8`, `0.25`, `2.667`.
+fn intensity_text(x: f64) -> String {
+    let s = format!("{x:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The "assignment step vs the roof" table: per shape and variant, the 1-thread rate,
+/// the 1-thread roof at the shape's intensity and the fraction reached, and the
+/// speedup of every other thread count over 1 thread (ratio of median times).
+pub fn roof_table(rl: &AssignRoofline) -> String {
+    let more: Vec<usize> = rl.threads.iter().copied().filter(|&t| t != 1).collect();
+    let mut header = super::fmt::strings(&[
+        "d",
+        "k",
+        "n",
+        "code",
+        "flop/byte",
+        "GFLOP/s (1 thread)",
+        "1-thread roof (GFLOP/s)",
+        "of the roof",
+    ]);
+    for t in &more {
+        header.push(format!("{t} threads / 1 thread"));
+    }
+    let right: Vec<bool> = header.iter().map(|h| h != "code").collect();
+    let roof1 = rl.roof(1);
+    let mut body: Vec<Vec<String>> = Vec::new();
+    let mut seen: Vec<(usize, usize, &str)> = Vec::new();
+    for p in &rl.points {
+        let key = (p.d, p.k, p.variant.as_str());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        let at = |t: usize| {
+            rl.points
+                .iter()
+                .find(|q| (q.d, q.k, q.variant.as_str()) == key && q.threads == t)
+        };
+        let one = at(1);
+        let roof = roof1.map(|r| r.attainable(p.ai));
+        let mut c = vec![
+            p.d.to_string(),
+            p.k.to_string(),
+            p.n.to_string(),
+            format!("`{}`", cell_text(&p.variant, 40)),
+            intensity_text(p.ai),
+            one.map(|q| sig3(q.gflops)).unwrap_or_else(|| "–".into()),
+            roof.map(sig3).unwrap_or_else(|| "–".into()),
+            match (one, roof) {
+                (Some(q), Some(a)) => format!("{:.1} %", q.gflops / a * 100.0),
+                _ => "–".into(),
+            },
+        ];
+        for &t in &more {
+            c.push(match (one, at(t)) {
+                (Some(a), Some(b)) => super::fmt::ratio(a.time_s / b.time_s),
+                _ => "–".into(),
+            });
+        }
+        body.push(c);
+    }
+    table(&header, &right, &body)
+}
+
+/// The subsection on the assignment kernel's roofline: the figure (when it was
+/// written), what it shows, and [`roof_table`].
+fn roof_subsection(rl: &AssignRoofline, has_figure: bool) -> String {
+    let mut s = String::from("### Assignment step vs the roof\n\n");
+    if has_figure {
+        let _ = writeln!(
+            s,
+            "![Roofline of the assignment kernel](figures/{KERNEL_ROOFLINE_SVG})\n"
+        );
+    }
+    let roofs: Vec<String> = rl.roofs.iter().map(ThreadRoof::label).collect();
+    let _ = write!(
+        s,
+        "{} code variant, thread count and shape (d, k) of the `assign` benchmark (one assignment pass: distances, argmin, per-cluster sums) at {}{}. x: arithmetic intensity, the row's flops / bytes = 2·n·k·d / 8·n·d = k/4 flop/byte (the data read once; centers, labels and sums assumed to stay in cache), so shapes with the same k share an intensity; y: flops / Criterion's median time. The roof of each thread count is min(FMA peak, intensity × triad bandwidth), from the probe numbers the rows recorded ({}). Under the sloped part of a roof a kernel is limited by memory bandwidth, under the flat part by the FMA units; how far a point stays below its roof is time spent on neither (the argmin, the near-tie bookkeeping, the sums).",
+        if has_figure {
+            "The figure has one point per"
+        } else {
+            "The rows below are one per"
+        },
+        rl.n_text(),
+        if rl.smaller_n > 0 {
+            format!(
+                ", the largest n measured for each shape ({} {} at smaller n left out)",
+                rl.smaller_n,
+                if rl.smaller_n == 1 { "row" } else { "rows" }
+            )
+        } else {
+            String::new()
+        },
+        if roofs.is_empty() {
+            "none: no roof".to_string()
+        } else {
+            roofs.join("; ")
+        }
+    );
+    if rl.roofs.iter().any(|r| r.mixed) {
+        s.push_str(" Rows of one thread count recorded different probe numbers (several bench runs): the roof uses the pair most rows recorded.");
+    }
+    s.push_str("\n\nPer shape and code: the GFLOP/s reached at 1 thread, the 1-thread roof at the shape's intensity and the fraction of it reached; `t threads / 1 thread`: median time at 1 thread / median time at t threads, same code and shape (`–`: not measured).\n\n");
+    s.push_str(&roof_table(rl));
+    s.push('\n');
+    s
+}
+
 /// The section (heading included), or `None` when the folder has no micro.csv.
-pub fn section(folder: &Folder) -> Option<String> {
+/// `figures` are the figure files `report` wrote (for the kernel roofline's link).
+pub fn section(folder: &Folder, figures: &[String]) -> Option<String> {
     let mut s = String::from("## Micro-benchmarks\n\n");
     if let Some(e) = &folder.micro_error {
         let _ = writeln!(s, "`micro.csv` could not be read: {}\n", cell_text(e, 300));
@@ -293,6 +662,12 @@ pub fn section(folder: &Folder) -> Option<String> {
             s.push_str(&kernel_table(&of));
             s.push('\n');
         }
+    }
+    if let Some(rl) = assign_roofline(&rows) {
+        s.push_str(&roof_subsection(
+            &rl,
+            figures.iter().any(|f| f == KERNEL_ROOFLINE_SVG),
+        ));
     }
     if !counted.is_empty() {
         s.push_str("### Instruction counts\n\n");

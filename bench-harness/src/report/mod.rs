@@ -127,6 +127,13 @@ pub fn generate(args: &ReportArgs) -> Result<Written> {
             "roofline.svg",
             figures::roofline(&a, &roof, args.assumed_iterations)?,
         ),
+        (
+            microbench::KERNEL_ROOFLINE_SVG,
+            match &folder.micro {
+                Some(m) => figures::kernel_roofline(&m.rows)?,
+                None => None,
+            },
+        ),
     ];
     let mut written = Vec::new();
     let mut names = Vec::new();

@@ -801,7 +801,7 @@ pub fn report(folder: &Folder, a: &Analysis, opts: &TextOptions) -> String {
         s.push('\n');
     }
 
-    if let Some(micro) = super::microbench::section(folder) {
+    if let Some(micro) = super::microbench::section(folder, opts.figures) {
         s.push_str(&micro);
     }
 
@@ -852,6 +852,9 @@ pub fn report(folder: &Folder, a: &Analysis, opts: &TextOptions) -> String {
     s.push_str("- `speedup_vs_n.svg`: per cell the paired ratio numpy cell time / contestant cell time (small dots), and per n the median of that n's cell ratios (line).\n");
     s.push_str("- `threads.svg`: per contestant and cell of `threads.csv`, median wall at 1 thread / median wall at t threads.\n");
     s.push_str("- `roofline.svg`: see *Roofline* above for the flop estimate; roof = min(measured FMA peak, intensity × measured triad bandwidth).\n");
+    if has(super::microbench::KERNEL_ROOFLINE_SVG) {
+        s.push_str("- `kernel-roofline.svg`: from `micro.csv`, per code variant, thread count and shape of the `assign` benchmark at the largest n, flops / bytes (x) and flops / Criterion's median time (y); roof per thread count = min(FMA peak, intensity × triad bandwidth) from the rows' probe numbers (see *Assignment step vs the roof*).\n");
+    }
     s
 }
 
