@@ -424,3 +424,69 @@ fn weights_and_n_init_are_deterministic_everywhere() {
             .all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 }
+
+/// The pruned seeding of `flat` (owners and center–candidate distances let rows skip
+/// distances) chooses exactly the centers of the unpruned canonical loops, on data
+/// made of ties (integer grids, duplicates), blobs with more centers than blobs, and
+/// tiny values; plain and greedy k-means++, with and without weights, every thread
+/// count and every SIMD level.
+#[test]
+fn pruned_seeding_chooses_exactly_the_unpruned_centers() {
+    use kernels::init::initial_centers_weighted;
+    use kernels::kernel::isa;
+    use kernels::rng::Rng;
+    let mut sets: Vec<(String, Vec<Vec<f64>>)> = Vec::new();
+    for &d in &[1usize, 2, 3, 8, 33] {
+        sets.push((format!("blobs d={d}"), blobs(3000, d, 7, d as u64).0));
+        let grid: Vec<Vec<f64>> = (0..2000)
+            .map(|i| (0..d).map(|t| ((i * (t + 3)) % 5) as f64).collect())
+            .collect();
+        sets.push((format!("integer grid d={d}"), grid));
+        let tiny: Vec<Vec<f64>> = uniform(1500, d, 77)
+            .into_iter()
+            .map(|r| r.into_iter().map(|v| v * 1e-150).collect())
+            .collect();
+        sets.push((format!("tiny d={d}"), tiny));
+    }
+    for (name, rows) in &sets {
+        let n = rows.len();
+        let d = rows[0].len();
+        let m = Matrix::from_vec(n, d, flatten(rows));
+        let weights: Vec<f64> = (0..n).map(|i| (i % 4) as f64).collect();
+        for init in [Init::KMeansPlusPlus, Init::GreedyKMeansPlusPlus] {
+            for w in [None, Some(&weights[..])] {
+                let k = 40;
+                let want = initial_centers_weighted(
+                    &Flat::new(&m, KernelChoice::Scalar),
+                    &Exec::new(1).unwrap(),
+                    k,
+                    &init,
+                    w,
+                    &mut Rng::for_k(5, k),
+                );
+                for level in isa::available() {
+                    isa::set_max_isa(Some(level));
+                    for &t in &THREADS {
+                        let got = initial_centers_weighted(
+                            &Flat::new(&m, KernelChoice::Auto),
+                            &Exec::new(t).unwrap(),
+                            k,
+                            &init,
+                            w,
+                            &mut Rng::for_k(5, k),
+                        );
+                        assert!(
+                            got.iter()
+                                .zip(&want)
+                                .all(|(a, b)| a.to_bits() == b.to_bits()),
+                            "{name} {init:?} weighted={} isa={} threads={t}",
+                            w.is_some(),
+                            level.name()
+                        );
+                    }
+                }
+                isa::set_max_isa(None);
+            }
+        }
+    }
+}
