@@ -23,7 +23,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// Rows per formatting task.
-const BLOCK_ROWS: usize = 512;
+const BLOCK_ROWS: usize = 256;
 /// Tasks per write wave per thread, at least 4 (bounds the buffers alive at once).
 const WAVE_BLOCKS_PER_THREAD: usize = 2;
 
