@@ -22,6 +22,21 @@ pub const BUILTIN: [&str; 8] = [
 /// OpenBLAS (DESIGN.md).
 pub const PYTHON_ENV_REMOVED: [&str; 2] = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"];
 
+/// Whether an environment variable changes how glibc's allocator behaves (`MALLOC_*`,
+/// `GLIBC_TUNABLES`): such variables are removed from every contestant's environment,
+/// so an allocator setting in the user's shell cannot decide a comparison
+/// (perf-reports/BIAS.md); `numpy-tuned` then sets its own.
+pub fn is_allocator_env(name: &str) -> bool {
+    name.starts_with("MALLOC_") || name == "GLIBC_TUNABLES"
+}
+
+/// The allocator variables of the harness's own environment (removed for contestants).
+pub fn allocator_env() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(k, _)| is_allocator_env(k))
+        .collect()
+}
+
 /// Exit status with which an optional baseline says its package is not installed.
 pub const EXIT_MISSING_OPTIONAL: i32 = 3;
 
@@ -193,6 +208,11 @@ impl Contestant {
                 c
             }
         };
+        for (k, _) in allocator_env() {
+            if !cmd.get_envs().any(|(e, v)| e == k.as_str() && v.is_some()) {
+                cmd.env_remove(k);
+            }
+        }
         cmd.arg("--input").arg(job.input);
         cmd.arg("--output").arg(job.output);
         cmd.arg("--k-max").arg(job.k_max.to_string());

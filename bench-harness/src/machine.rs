@@ -214,6 +214,10 @@ pub fn probe(opts: &ProbeOptions) -> Value {
         "kernels_probe": kernels_probe,
         "environment": {
             "removed_for_python_contestants": removed,
+            "allocator_removed_for_all_contestants": crate::contestants::allocator_env()
+                .into_iter()
+                .map(|(k, v)| (k, json!(v)))
+                .collect::<serde_json::Map<String, Value>>(),
             "threading": threading_env,
         },
         "measurement": {
