@@ -9,7 +9,7 @@
 //! independent of the thread count.
 
 use crate::exec::Exec;
-use crate::layout::{dist2, Layout, SeedPrune};
+use crate::layout::Layout;
 use crate::rng::Rng;
 
 /// Rows per chunk of the seeding passes (fixed: results depend on it, threads don't).
@@ -184,85 +184,35 @@ fn kmeans_pp<L: Layout>(
     let mut cand_pots = vec![vec![0.0f64; trials]; n_chunks];
     let mut cand_ids = vec![0usize; trials];
     let mut cand_rows = vec![0.0f64; trials * d];
-    // Pruning (layouts that use it): the owner of every row's closest value, and the
-    // center-to-candidate distances of the step.
-    let prune = x.prunes_seeding();
-    let mut owner = if prune { vec![0u32; n] } else { Vec::new() };
-    let mut dcc: Vec<f64> = Vec::with_capacity(if prune { k * trials } else { 0 });
-    let mut dcol: Vec<f64> = Vec::with_capacity(if prune { k } else { 0 });
-    let eps = crate::layout::prune_eps(d);
 
-    let update = |closest: &mut [f64],
-                  owner: &mut [u32],
-                  chunk_sums: &mut [f64],
-                  c: &[f64],
-                  new_owner: u32,
-                  dcol: Option<&[f64]>,
-                  init: bool| {
-        let mut items: Vec<(&mut [f64], &mut [u32], &mut f64)> = if prune {
-            closest
-                .chunks_mut(SEED_CHUNK)
-                .zip(owner.chunks_mut(SEED_CHUNK))
-                .zip(chunk_sums.iter_mut())
-                .map(|((a, b), s)| (a, b, s))
-                .collect()
-        } else {
-            closest
-                .chunks_mut(SEED_CHUNK)
-                .zip(chunk_sums.iter_mut())
-                .map(|(a, s)| (a, &mut [][..], s))
-                .collect()
-        };
-        exec.for_each(&mut items, |ci, (part, own, sum)| {
+    let update = |closest: &mut [f64], chunk_sums: &mut [f64], c: &[f64], init: bool| {
+        exec.for_each_chunk(closest, SEED_CHUNK, chunk_sums, |ci, part, sum| {
             let rows = chunk_rows(ci, n);
-            let own = prune.then_some((&mut **own, new_owner));
-            **sum = x.update_closest(rows.clone(), c, part, init, own, dcol);
+            *sum = x.update_closest(rows.clone(), c, part, init);
             if let Some(w) = weights {
-                **sum = part
+                *sum = part
                     .iter()
                     .zip(&w[rows])
                     .fold(0.0, |acc, (v, wi)| acc + wi * v);
             }
         });
     };
-    update(
-        &mut closest,
-        &mut owner,
-        &mut chunk_sums,
-        &centers[..d],
-        0,
-        None,
-        true,
-    );
+    update(&mut closest, &mut chunk_sums, &centers[..d], true);
     let mut pot: f64 = chunk_sums.iter().sum();
 
-    for step in 1..k {
+    for _ in 1..k {
         for (t, id) in cand_ids.iter_mut().enumerate() {
             let r = rng.uniform() * pot;
             *id = sample(&closest, weights, &chunk_sums, r);
             cand_rows[t * d..(t + 1) * d].copy_from_slice(x.row(*id));
         }
-        if prune {
-            dcc.clear();
-            for a in centers.chunks_exact(d) {
-                dcc.extend(cand_rows.chunks_exact(d).map(|c| dist2(a, c)));
-            }
-        }
         let best = if trials == 1 {
             0
         } else {
-            let owner = &owner;
-            let dcc = &dcc;
             exec.for_each(&mut cand_pots, |ci, pots| {
                 let rows = chunk_rows(ci, n);
                 let w = weights.map(|w| &w[rows.clone()]);
-                let p = prune.then(|| SeedPrune {
-                    owner: &owner[rows.clone()],
-                    dcc,
-                    m: trials,
-                    eps,
-                });
-                x.potentials(rows.clone(), &cand_rows, &closest[rows], w, pots, p);
+                x.potentials(rows.clone(), &cand_rows, &closest[rows], w, pots);
             });
             let mut best = 0;
             let mut best_pot = f64::INFINITY;
@@ -276,19 +226,7 @@ fn kmeans_pp<L: Layout>(
             best
         };
         let c = &cand_rows[best * d..(best + 1) * d];
-        if prune {
-            dcol.clear();
-            dcol.extend((0..step).map(|a| dcc[a * trials + best]));
-        }
-        update(
-            &mut closest,
-            &mut owner,
-            &mut chunk_sums,
-            c,
-            step as u32,
-            prune.then_some(&dcol[..]),
-            false,
-        );
+        update(&mut closest, &mut chunk_sums, c, false);
         pot = chunk_sums.iter().sum();
         centers.extend_from_slice(c);
     }

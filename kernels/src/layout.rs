@@ -85,59 +85,20 @@ pub fn nearest_two(row: &[f64], centers: &[f64], k: usize) -> (usize, f64, f64) 
     (best, d1, d2)
 }
 
-/// What k-means++ passes may use to skip distances (see [`crate::init`]): for every
-/// row, the index of the center its `closest` value comes from (its *owner*), and the
-/// squared canonical distances from the centers to the candidates. A row is skipped
-/// for a candidate when `dcc ≥ 4 · closest · (1 + eps)`: by the triangle inequality
-/// the candidate is then farther than the owner by more than any rounding, so the
-/// minimum is `closest` exactly. Skipping never changes a value or a sum.
-#[derive(Clone, Copy, Debug)]
-pub struct SeedPrune<'a> {
-    /// Owner of each row of the pass.
-    pub owner: &'a [u32],
-    /// `dcc[a * m + t]` = `dist2(center a, candidate t)`, `m` candidates.
-    pub dcc: &'a [f64],
-    pub m: usize,
-    /// Relative margin (covers the rounding of the canonical distances).
-    pub eps: f64,
-}
-
-impl SeedPrune<'_> {
-    /// Whether row `r` (of the pass) can skip candidate `t`, whose `closest` is `v`.
-    #[inline(always)]
-    pub fn skips(&self, r: usize, t: usize, v: f64) -> bool {
-        self.dcc[self.owner[r] as usize * self.m + t] >= 4.0 * v * (1.0 + self.eps) + 1e-290
-    }
-}
-
-/// The relative margin of [`SeedPrune`] for dimension `d`.
-pub fn prune_eps(d: usize) -> f64 {
-    64.0 * (d as f64 + 8.0) * f64::EPSILON
-}
-
 /// The canonical k-means++ update over `rows` of `x` (see
-/// [`Layout::update_closest`]): plain loops over [`dist2`]; `owner`, when given, is
-/// set to `new_owner` where the value changes (never pruned).
+/// [`Layout::update_closest`]): plain loops over [`dist2`].
 pub fn canonical_update_closest<L: Layout + ?Sized>(
     x: &L,
     rows: Range<usize>,
     c: &[f64],
     closest: &mut [f64],
     init: bool,
-    owner: Option<(&mut [u32], u32)>,
 ) -> f64 {
     let mut s = 0.0;
-    let (mut own, new_owner) = match owner {
-        Some((o, n)) => (Some(o), n),
-        None => (None, 0),
-    };
-    for (r, (i, v)) in rows.zip(closest.iter_mut()).enumerate() {
+    for (i, v) in rows.zip(closest.iter_mut()) {
         let dd = dist2(x.row(i), c);
         if init || dd < *v {
             *v = dd;
-            if let Some(o) = own.as_deref_mut() {
-                o[r] = new_owner;
-            }
         }
         s += *v;
     }
@@ -283,19 +244,14 @@ pub trait Layout: Sync {
     );
     /// `closest[i] = min(closest[i], dist2(row(i), c))` for `rows`, or plain
     /// assignment when `init`; returns the sum of the new values in row order.
-    /// `owner`, when given, is `(owners of rows, index of c)`, kept up to date, and
-    /// `prune` may let rows skip the distance ([`SeedPrune`], one candidate).
     fn update_closest(
         &self,
         rows: Range<usize>,
         c: &[f64],
         closest: &mut [f64],
         init: bool,
-        owner: Option<(&mut [u32], u32)>,
-        prune: Option<&[f64]>,
     ) -> f64 {
-        let _ = prune;
-        canonical_update_closest(self, rows, c, closest, init, owner)
+        canonical_update_closest(self, rows, c, closest, init)
     }
     /// For each candidate `t` of `cands` (`m × d`): `pots[t] = Σ w_i · min(closest[i],
     /// dist2(row(i), cand_t))` over `rows` (`w_i` = 1 without `weights`, which holds
@@ -307,15 +263,8 @@ pub trait Layout: Sync {
         closest: &[f64],
         weights: Option<&[f64]>,
         pots: &mut [f64],
-        prune: Option<SeedPrune>,
     ) {
-        let _ = prune;
         canonical_potentials(self, rows, cands, closest, weights, pots)
-    }
-    /// Whether this layout's seeding passes use [`SeedPrune`] (the caller then keeps
-    /// the owners and the center–candidate distances).
-    fn prunes_seeding(&self) -> bool {
-        false
     }
     /// Hamerly's full search over gathered rows `x` (row-major, `d` columns, copies of
     /// some rows of this layout): the canonical label of each row, and a lower bound on
@@ -362,10 +311,8 @@ impl<T: Layout + ?Sized> Layout for &T {
         c: &[f64],
         closest: &mut [f64],
         init: bool,
-        owner: Option<(&mut [u32], u32)>,
-        prune: Option<&[f64]>,
     ) -> f64 {
-        (**self).update_closest(rows, c, closest, init, owner, prune)
+        (**self).update_closest(rows, c, closest, init)
     }
     fn potentials(
         &self,
@@ -374,12 +321,8 @@ impl<T: Layout + ?Sized> Layout for &T {
         closest: &[f64],
         weights: Option<&[f64]>,
         pots: &mut [f64],
-        prune: Option<SeedPrune>,
     ) {
-        (**self).potentials(rows, cands, closest, weights, pots, prune)
-    }
-    fn prunes_seeding(&self) -> bool {
-        (**self).prunes_seeding()
+        (**self).potentials(rows, cands, closest, weights, pots)
     }
     fn full_search(&self, x: &[f64], centers: &Centers, labels: &mut [u32], second: &mut [f64]) {
         (**self).full_search(x, centers, labels, second)
@@ -454,23 +397,11 @@ impl Layout for Flat<'_> {
         c: &[f64],
         closest: &mut [f64],
         init: bool,
-        owner: Option<(&mut [u32], u32)>,
-        prune: Option<&[f64]>,
     ) -> f64 {
         if self.kernel == KernelChoice::Scalar {
-            return canonical_update_closest(self, rows, c, closest, init, owner);
+            return canonical_update_closest(self, rows, c, closest, init);
         }
-        self.seed_kernel(
-            rows,
-            c,
-            kernel::simd::SeedMode::Update {
-                closest,
-                init,
-                owner,
-                dcc: prune,
-                eps: prune_eps(self.m.d()),
-            },
-        )
+        self.seed_kernel(rows, c, kernel::simd::SeedMode::Update { closest, init })
     }
     fn potentials(
         &self,
@@ -479,7 +410,6 @@ impl Layout for Flat<'_> {
         closest: &[f64],
         weights: Option<&[f64]>,
         pots: &mut [f64],
-        prune: Option<SeedPrune>,
     ) {
         if self.kernel == KernelChoice::Scalar {
             return canonical_potentials(self, rows, cands, closest, weights, pots);
@@ -491,12 +421,8 @@ impl Layout for Flat<'_> {
                 closest,
                 weights,
                 pots,
-                prune,
             },
         );
-    }
-    fn prunes_seeding(&self) -> bool {
-        self.kernel != KernelChoice::Scalar
     }
     fn full_search(&self, x: &[f64], centers: &Centers, labels: &mut [u32], second: &mut [f64]) {
         kernel::nearest_block(

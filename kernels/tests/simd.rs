@@ -30,10 +30,10 @@ fn check(rows: &[f64], n: usize, d: usize, centers: &[f64], what: &str) {
         let mut part = Partial::new(k, d);
         x.assign(0..n, &c, &mut labels, &mut part, true);
         let mut closest = vec![0.0; n];
-        let s0 = x.update_closest(0..n, &centers[..d], &mut closest, true, None, None);
-        let s1 = x.update_closest(0..n, &centers[(k - 1) * d..], &mut closest, false, None, None);
+        let s0 = x.update_closest(0..n, &centers[..d], &mut closest, true);
+        let s1 = x.update_closest(0..n, &centers[(k - 1) * d..], &mut closest, false);
         let mut pots = vec![0.0; k];
-        x.potentials(0..n, centers, &closest, None, &mut pots, None);
+        x.potentials(0..n, centers, &closest, None, &mut pots);
         // Hamerly's full search: canonical labels and a valid lower bound on the
         // squared distance to every other center.
         let mut fl = vec![u32::MAX; n];

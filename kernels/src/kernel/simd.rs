@@ -355,23 +355,14 @@ fn recheck(row: &[f64], centers: &[f64], d: usize) -> usize {
 /// What a [`Seed`] pass computes.
 pub enum SeedMode<'a> {
     /// `closest[i] = min(closest[i], dist2(x_i, c))` (or `=` when `init`) for the one
-    /// candidate; the pass returns the new sum in row order. With `owner`, the owner
-    /// of each changed row becomes the given index; with `dcc` (`dist2` from each
-    /// existing center to `c`), rows whose owner is far enough skip the distance.
-    Update {
-        closest: &'a mut [f64],
-        init: bool,
-        owner: Option<(&'a mut [u32], u32)>,
-        dcc: Option<&'a [f64]>,
-        eps: f64,
-    },
+    /// candidate; the pass returns the new sum in row order.
+    Update { closest: &'a mut [f64], init: bool },
     /// `pots[t] = Σ_i w_i · min(closest[i], dist2(x_i, cand_t))` in row order, per
     /// candidate (`w_i = 1` without weights).
     Potentials {
         closest: &'a [f64],
         weights: Option<&'a [f64]>,
         pots: &'a mut [f64],
-        prune: Option<crate::layout::SeedPrune<'a>>,
     },
 }
 
@@ -399,53 +390,27 @@ impl WithSimd for Seed<'_> {
             }
         };
         let mut sum = 0.0;
-        match &mut mode {
-            SeedMode::Update {
-                closest,
-                init,
-                owner,
-                dcc,
-                eps,
-            } => {
-                let (init, eps, dcc) = (*init, *eps, *dcc);
-                for i in 0..n {
-                    let v = closest[i];
-                    // Skip when the row's owner is far enough from the candidate.
-                    let skip = match (&owner, dcc) {
-                        (Some((own, _)), Some(dcc)) if !init => {
-                            dcc[own[i] as usize] >= 4.0 * v * (1.0 + eps) + 1e-290
+        for i in 0..n {
+            let row = &x[i * d..(i + 1) * d];
+            for c in 0..m {
+                let dd = canonical_dist2::<S>(simd, row, &cands[c * d..(c + 1) * d]);
+                match &mut mode {
+                    SeedMode::Update { closest, init } => {
+                        let v = &mut closest[i];
+                        if *init || dd < *v {
+                            *v = dd;
                         }
-                        _ => false,
-                    };
-                    if !skip {
-                        let dd = canonical_dist2::<S>(simd, &x[i * d..(i + 1) * d], cands);
-                        if init || dd < v {
-                            closest[i] = dd;
-                            if let Some((own, new)) = owner.as_mut() {
-                                own[i] = *new;
-                            }
-                        }
+                        sum += *v;
                     }
-                    sum += closest[i];
-                }
-            }
-            SeedMode::Potentials {
-                closest,
-                weights,
-                pots,
-                prune,
-            } => {
-                for i in 0..n {
-                    let row = &x[i * d..(i + 1) * d];
-                    let v = closest[i];
-                    for c in 0..m {
-                        let keep = match prune {
-                            Some(p) if p.skips(i, c, v) => v,
-                            _ => canonical_dist2::<S>(simd, row, &cands[c * d..(c + 1) * d]).min(v),
-                        };
+                    SeedMode::Potentials {
+                        closest,
+                        weights,
+                        pots,
+                    } => {
+                        let m = dd.min(closest[i]);
                         pots[c] += match weights {
-                            Some(w) => w[i] * keep,
-                            None => keep,
+                            Some(w) => w[i] * m,
+                            None => m,
                         };
                     }
                 }
