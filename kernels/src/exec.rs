@@ -120,11 +120,15 @@ impl Exec {
     }
 }
 
-/// Cores this process may run on.
+/// Cores this process may run on (asked once: `available_parallelism` reads the
+/// cgroup files on Linux, a measurable cost for a 20 ms run).
 pub fn available_cores() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    })
 }
 
 /// Distance evaluations (n × k × d) below which a second thread costs more than it
@@ -139,5 +143,9 @@ pub fn auto_threads(requested: usize, n: usize, d: usize, k: usize) -> usize {
         return requested;
     }
     let work = n.saturating_mul(d).saturating_mul(k.max(1));
-    (work / WORK_PER_THREAD).clamp(1, available_cores())
+    match work / WORK_PER_THREAD {
+        // Small problems do not even ask how many cores there are (it reads files).
+        0 | 1 => 1,
+        want => want.min(available_cores()),
+    }
 }
