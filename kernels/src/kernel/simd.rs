@@ -85,7 +85,9 @@ impl WithSimd for Assign<'_> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) {
         let lanes = S::F64_LANES;
-        if lanes >= 8 {
+        // The direct form keeps two sums per tile entry (even and odd features):
+        // 4 × 4 × 2 accumulators would spill on 32 registers, so it uses NV = 2.
+        if lanes >= 8 && self.d > DIRECT_MAX_D {
             run::<S, 4>(simd, self)
         } else {
             run::<S, 2>(simd, self)
