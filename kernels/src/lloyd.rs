@@ -19,6 +19,7 @@ use crate::exec::Exec;
 use crate::init::Init;
 use crate::layout::{dist2, Centers, Layout, Partial};
 use crate::rng::Rng;
+use std::ops::Range;
 use std::time::Instant;
 
 /// Rows per chunk of the assignment pass. Fixed: results depend on it, never on the
@@ -167,6 +168,46 @@ impl Work {
     }
 }
 
+impl Work {
+    /// Cuts `0..n` into waves of as many [`CHUNK_ROWS`] chunks as there are partials;
+    /// `pass(rows, parts)` fills one partial per chunk of `rows` (cleared first), and the
+    /// partials are merged into `total` in chunk order, so the result never depends on
+    /// the thread count.
+    fn waves(&mut self, n: usize, mut pass: impl FnMut(Range<usize>, &mut [Partial])) {
+        let Work { partials, total } = self;
+        total.clear();
+        let wave_rows = partials.len() * CHUNK_ROWS;
+        let mut start = 0;
+        while start < n {
+            let end = (start + wave_rows).min(n);
+            let parts = &mut partials[..(end - start).div_ceil(CHUNK_ROWS)];
+            parts.iter_mut().for_each(Partial::clear);
+            pass(start..end, parts);
+            for p in parts.iter() {
+                total.merge(p);
+            }
+            start = end;
+        }
+    }
+}
+
+/// Adds rows `rows` of `x`, labelled `labels`, to `part` in row order, each with its
+/// weight (1 without weights).
+fn accumulate_rows<L: Layout>(
+    x: &L,
+    rows: Range<usize>,
+    labels: &[u32],
+    weights: Option<&[f64]>,
+    part: &mut Partial,
+) {
+    for (i, &l) in rows.zip(labels) {
+        match weights {
+            Some(w) => part.add_weighted(l as usize, x.row(i), w[i]),
+            None => part.add(l as usize, x.row(i)),
+        }
+    }
+}
+
 /// One assignment pass over all rows: labels updated in place, sums merged in chunk
 /// order into `work.total`.
 fn assign_all<L: Layout>(
@@ -178,42 +219,28 @@ fn assign_all<L: Layout>(
     accumulate: bool,
     weights: Option<&[f64]>,
 ) {
-    let n = x.n();
-    work.total.clear();
-    let wave_rows = work.partials.len() * CHUNK_ROWS;
-    let mut start = 0;
-    while start < n {
-        let end = (start + wave_rows).min(n);
-        let m = (end - start).div_ceil(CHUNK_ROWS);
-        let parts = &mut work.partials[..m];
+    work.waves(x.n(), |wave, parts| {
         exec.for_each_chunk(
-            &mut labels[start..end],
+            &mut labels[wave.clone()],
             CHUNK_ROWS,
             parts,
             |c, lab, part| {
-                part.clear();
-                let s = start + c * CHUNK_ROWS;
+                let s = wave.start + c * CHUNK_ROWS;
                 let rows = s..s + lab.len();
                 match weights {
                     None => x.assign(rows, centers, lab, part, accumulate),
-                    Some(w) => {
+                    Some(_) => {
                         // Labels from the kernel, then the weighted sums over the
                         // chunk while it is still in cache, in row order.
                         x.assign(rows.clone(), centers, lab, part, false);
                         if accumulate {
-                            for (i, &l) in rows.zip(lab.iter()) {
-                                part.add_weighted(l as usize, x.row(i), w[i]);
-                            }
+                            accumulate_rows(x, rows, lab, weights, part);
                         }
                     }
                 }
             },
         );
-        for p in parts.iter() {
-            work.total.merge(p);
-        }
-        start = end;
-    }
+    });
 }
 
 /// One chunk of a Hamerly pass.
@@ -304,7 +331,6 @@ impl Hamerly {
         accumulate: bool,
         weights: Option<&[f64]>,
     ) {
-        ch.part.clear();
         sc.need.clear();
         sc.rows.clear();
         for r in 0..ch.lab.len() {
@@ -341,13 +367,7 @@ impl Hamerly {
             }
         }
         if accumulate {
-            for (r, &l) in ch.lab.iter().enumerate() {
-                let i = s0 + r;
-                match weights {
-                    Some(w) => ch.part.add_weighted(l as usize, x.row(i), w[i]),
-                    None => ch.part.add(l as usize, x.row(i)),
-                }
-            }
+            accumulate_rows(x, s0..s0 + ch.lab.len(), ch.lab, weights, ch.part);
         }
     }
 
@@ -397,39 +417,54 @@ impl Hamerly {
         weights: Option<&[f64]>,
     ) {
         if !self.ready {
-            // First pass: the fast kernel's labels; the upper bound from one distance,
-            // no lower bound yet (the separation test can still skip next time).
+            // First pass: the fast kernel's labels; the upper bound from one distance
+            // per row (per chunk, on the pool), no lower bound yet: the separation test
+            // can still skip next time. `lloyd` records the moves and the separation
+            // after every center update, before the next pass reads them.
             assign_all(x, exec, centers, labels, work, accumulate, weights);
-            for (i, (u, &l)) in self.upper.iter_mut().zip(labels.iter()).enumerate() {
-                *u = dist2(x.row(i), centers.row(l as usize)).sqrt();
-            }
-            for u in self.upper.iter_mut() {
-                *u = *u * (1.0 + self.eps) + 1e-300;
-            }
+            let mut upper = std::mem::take(&mut self.upper);
+            let this = &*self;
+            let mut chunks: Vec<&mut [f64]> = upper.chunks_mut(CHUNK_ROWS).collect();
+            exec.for_each(&mut chunks, |c, up| {
+                for (r, u) in up.iter_mut().enumerate() {
+                    let i = c * CHUNK_ROWS + r;
+                    *u = this.up(dist2(x.row(i), centers.row(labels[i] as usize)).sqrt());
+                }
+            });
+            self.upper = upper;
             self.lower.fill(0.0);
-            self.moved.fill(0.0);
-            (self.max1, self.max2, self.arg1) = (0.0, 0.0, 0);
-            self.separation(centers);
             self.ready = true;
-            return;
+        } else {
+            self.bounded_pass(x, exec, centers, labels, work, accumulate, weights);
         }
-        let n = x.n();
+        // The bounds now hold for the current centers.
+        self.moved.fill(0.0);
+        (self.max1, self.max2, self.arg1) = (0.0, 0.0, 0);
+    }
+
+    /// A pass once the bounds are set: each chunk's rows are tested, the unsettled ones
+    /// searched ([`Hamerly::chunk`]).
+    #[allow(clippy::too_many_arguments)]
+    fn bounded_pass<L: Layout>(
+        &mut self,
+        x: &L,
+        exec: &Exec,
+        centers: &Centers,
+        labels: &mut [u32],
+        work: &mut Work,
+        accumulate: bool,
+        weights: Option<&[f64]>,
+    ) {
         let d = x.d();
-        work.total.clear();
-        let wave_rows = work.partials.len() * CHUNK_ROWS;
         // Bounds are updated in place chunk by chunk: split them like the labels.
         let mut upper = std::mem::take(&mut self.upper);
         let mut lower = std::mem::take(&mut self.lower);
         let this = &*self;
-        let mut start = 0;
-        while start < n {
-            let end = (start + wave_rows).min(n);
-            let m = (end - start).div_ceil(CHUNK_ROWS);
-            let parts = &mut work.partials[..m];
-            let mut items: Vec<HamChunk> = labels[start..end]
+        work.waves(x.n(), |wave, parts| {
+            let mut items: Vec<HamChunk> = labels[wave.clone()]
                 .chunks_mut(CHUNK_ROWS)
-                .zip(upper[start..end].chunks_mut(CHUNK_ROWS))
-                .zip(lower[start..end].chunks_mut(CHUNK_ROWS))
+                .zip(upper[wave.clone()].chunks_mut(CHUNK_ROWS))
+                .zip(lower[wave.clone()].chunks_mut(CHUNK_ROWS))
                 .zip(parts.iter_mut())
                 .map(|(((lab, up), lo), part)| HamChunk { lab, up, lo, part })
                 .collect();
@@ -438,22 +473,15 @@ impl Hamerly {
                     static SCRATCH: std::cell::RefCell<HamScratch> =
                         std::cell::RefCell::new(HamScratch::default());
                 }
-                let s0 = start + c * CHUNK_ROWS;
+                let s0 = wave.start + c * CHUNK_ROWS;
                 SCRATCH.with(|sc| {
                     let mut sc = sc.borrow_mut();
                     this.chunk(x, centers, s0, d, ch, &mut sc, accumulate, weights);
                 });
             });
-            for p in parts.iter() {
-                work.total.merge(p);
-            }
-            start = end;
-        }
+        });
         self.upper = upper;
         self.lower = lower;
-        // The bounds now hold for the current centers.
-        self.moved.fill(0.0);
-        (self.max1, self.max2, self.arg1) = (0.0, 0.0, 0);
     }
 }
 
