@@ -111,26 +111,41 @@ pub fn write_output(
     spec: &OutputSpec,
     exec: &Exec,
 ) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
+    if !output_dir(path).is_dir() {
         return Err(Error::format(path, "the output folder does not exist"));
     }
-    let io = |e: std::io::Error| Error::io(path, e);
-    let mut tmp = temp_file_in(dir, ".kmeans-out-").map_err(io)?;
-    crate::signals::register_temp(tmp.path());
-    let result = (|| -> Result<()> {
-        let file = tmp.as_file_mut();
+    write_atomically(path, ".kmeans-out-", |file| {
         match spec.format {
-            OutputFormat::Csv => write_csv(file, ds, points, labels, spec, exec).map_err(io)?,
-            OutputFormat::Npy => write_npy(file, labels).map_err(io)?,
+            OutputFormat::Csv => write_csv(file, ds, points, labels, spec, exec)?,
+            OutputFormat::Npy => write_npy(file, labels)?,
         }
-        file.flush().map_err(io)
-    })();
+        file.flush()
+    })
+    .map_err(|e| Error::io(path, e))
+}
+
+/// The folder `path` is written in (`.` for a bare file name).
+fn output_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes `path` atomically: `write` fills a temporary file in the same folder
+/// ([`temp_file_in`], registered for Ctrl-C cleanup until after its rename), which is
+/// then renamed over `path`. On any error the temporary file is removed and `path` is
+/// untouched.
+pub fn write_atomically(
+    path: &Path,
+    prefix: &str,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut tmp = temp_file_in(output_dir(path), prefix)?;
     let tmp_path = tmp.path().to_path_buf();
-    let done = result.and_then(|()| tmp.persist(path).map(|_| ()).map_err(|e| io(e.error)));
+    crate::signals::register_temp(&tmp_path);
+    let done =
+        write(tmp.as_file_mut()).and_then(|()| tmp.persist(path).map(|_| ()).map_err(|e| e.error));
     crate::signals::unregister_temp(&tmp_path);
     done
 }

@@ -454,25 +454,11 @@ fn fit_all(
 
 /// Writes JSON atomically (temp file + rename).
 fn write_json(path: &Path, value: &Summary) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = kernels::output::temp_file_in(dir, ".kmeans-summary-")
-        .with_context(|| format!("{}: cannot create the summary file", path.display()))?;
-    let tmp_path = tmp.path().to_path_buf();
-    kernels::signals::register_temp(&tmp_path);
-    let done = (|| -> anyhow::Result<()> {
-        serde_json::to_writer_pretty(&mut tmp, value)
-            .with_context(|| format!("{}: cannot write the summary", path.display()))?;
-        tmp.write_all(b"\n")
-            .with_context(|| format!("{}: cannot write the summary", path.display()))?;
-        tmp.persist(path)
-            .with_context(|| format!("{}: cannot write the summary", path.display()))?;
-        Ok(())
-    })();
-    kernels::signals::unregister_temp(&tmp_path);
-    done
+    kernels::output::write_atomically(path, ".kmeans-summary-", |f| {
+        serde_json::to_writer_pretty(&mut *f, value)?;
+        f.write_all(b"\n")
+    })
+    .with_context(|| format!("{}: cannot write the summary", path.display()))
 }
 
 /// The process's peak resident set so far (VmHWM), in MB; 0 where unavailable.
