@@ -20,6 +20,20 @@ pub struct NpyHeader {
     pub data_offset: usize,
 }
 
+impl NpyHeader {
+    /// Bytes per value of the float dtypes the readers accept: 8 for little-endian
+    /// float64, 4 for float32.
+    pub fn float_width(&self) -> std::result::Result<usize, String> {
+        match self.descr.as_str() {
+            "<f8" | "=f8" => Ok(8),
+            "<f4" | "=f4" => Ok(4),
+            other => Err(format!(
+                "unsupported dtype '{other}': expected little-endian float64 ('<f8') or float32 ('<f4')"
+            )),
+        }
+    }
+}
+
 /// Parses the header (magic, version, length, and the Python-dict literal).
 pub fn parse_header(bytes: &[u8]) -> std::result::Result<NpyHeader, String> {
     if !bytes.starts_with(MAGIC) {
@@ -99,15 +113,7 @@ pub(crate) fn load_npy(path: &Path, map: Mmap) -> Result<Dataset> {
             )))
         }
     };
-    let width = match h.descr.as_str() {
-        "<f8" | "=f8" => 8,
-        "<f4" | "=f4" => 4,
-        other => {
-            return Err(fail(format!(
-                "unsupported dtype '{other}': expected little-endian float64 ('<f8') or float32 ('<f4')"
-            )))
-        }
-    };
+    let width = h.float_width().map_err(fail)?;
     if n == 0 {
         return Err(fail("the array has no rows".into()));
     }

@@ -55,15 +55,7 @@ fn read_npy(path: &Path, map: &[u8]) -> Result<Vec<f64>> {
             )))
         }
     };
-    let width = match h.descr.as_str() {
-        "<f8" | "=f8" => 8,
-        "<f4" | "=f4" => 4,
-        other => {
-            return Err(fail(format!(
-                "unsupported dtype '{other}': expected little-endian float64 ('<f8') or float32 ('<f4')"
-            )))
-        }
-    };
+    let width = h.float_width().map_err(fail)?;
     let need = m
         .checked_mul(width)
         .ok_or_else(|| fail("the array shape is too large".into()))?;
