@@ -39,6 +39,22 @@ fn args(out: &std::path::Path, data: &std::path::Path) -> Vec<String> {
     .collect()
 }
 
+/// Waits (at most 30 s) until the results file `runs` holds at least `n` rows.
+fn wait_for_rows(runs: &std::path::Path, n: usize) {
+    let start = Instant::now();
+    while bench_harness::results::read_rows(runs)
+        .map(|r| r.len())
+        .unwrap_or(0)
+        < n
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no rows appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn keys(dir: &std::path::Path) -> (usize, BTreeSet<String>) {
     let rows = rows(dir, "runs.csv");
     let keys: BTreeSet<String> = rows
@@ -77,18 +93,7 @@ fn interrupted_run_resumes_to_the_same_rows() {
         .spawn()
         .unwrap();
     let runs = part.join("runs.csv");
-    let start = Instant::now();
-    while bench_harness::results::read_rows(&runs)
-        .map(|r| r.len())
-        .unwrap_or(0)
-        < 3
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no rows appeared"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_rows(&runs, 3);
     // SAFETY: sending SIGINT to our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = child.wait().unwrap();
@@ -210,18 +215,7 @@ fn a_second_harness_on_the_same_folder_is_refused() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while bench_harness::results::read_rows(&out.join("runs.csv"))
-        .map(|r| r.len())
-        .unwrap_or(0)
-        < 1
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no rows appeared"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_rows(&out.join("runs.csv"), 1);
     let second = harness().args(args(&out, &data)).output().unwrap();
     first.kill().unwrap();
     first.wait().unwrap();

@@ -722,6 +722,24 @@ fn input_larger_than_memory_fails_early() {
     assert!(o.status.success());
 }
 
+/// Fits k = 1..3 on `input` with a summary; the summary's per-k results.
+fn fits_k3(input: &Path, out: &Path, summary: &Path) -> Vec<serde_json::Value> {
+    let o = run(&[
+        "--input",
+        s(input),
+        "--output",
+        s(out),
+        "--k-max",
+        "3",
+        "--summary",
+        s(summary),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let js: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(summary).unwrap()).unwrap();
+    js["results"].as_array().unwrap().clone()
+}
+
 /// Numerics through the CLI: subnormal values parse and fit (their squared distances
 /// underflow to 0: every distance ties and the lowest center index wins); magnitudes up
 /// to the documented bound (`kernels::data::max_magnitude`) fit, beyond it exit 2.
@@ -736,20 +754,7 @@ fn extreme_values_fit_or_are_refused_cleanly() {
     .unwrap();
     let out = dir.path().join("out.csv");
     let summary = dir.path().join("s.json");
-    let o = run(&[
-        "--input",
-        s(&p),
-        "--output",
-        s(&out),
-        "--k-max",
-        "3",
-        "--summary",
-        s(&summary),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let js: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
-    for fit in js["results"].as_array().unwrap() {
+    for fit in fits_k3(&p, &out, &summary) {
         let inertia = fit["inertia"].as_f64().unwrap();
         assert!(inertia.is_finite() && inertia >= 0.0, "{fit}");
     }
@@ -762,20 +767,7 @@ fn extreme_values_fit_or_are_refused_cleanly() {
         format!("ID,a,b\np,{big:e},1\nq,{:e},2\nr,0,-{big:e}\n", -big),
     )
     .unwrap();
-    let o = run(&[
-        "--input",
-        s(&p),
-        "--output",
-        s(&out),
-        "--k-max",
-        "3",
-        "--summary",
-        s(&summary),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let js: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
-    for fit in js["results"].as_array().unwrap() {
+    for fit in fits_k3(&p, &out, &summary) {
         assert!(fit["inertia"].as_f64().unwrap().is_finite(), "{fit}");
     }
     assert_eq!(
