@@ -44,6 +44,35 @@ pub fn greedy_trials(k: usize) -> usize {
     2 + (k as f64).ln().floor() as usize
 }
 
+/// Candidates per step of a k-means++ seeding of `k` centers (`None` for `random` and
+/// explicit centers).
+pub fn trials(init: &Init, k: usize) -> Option<usize> {
+    match init {
+        Init::KMeansPlusPlus => Some(1),
+        Init::GreedyKMeansPlusPlus => Some(greedy_trials(k)),
+        Init::Random | Init::Explicit(_) => None,
+    }
+}
+
+/// The RNG stream of the seeding of `k` centers ([`Rng::for_start`]). k-means++ and
+/// greedy k-means++ use one stream per number of candidates per step (one for every k
+/// with plain k-means++; k = 1–2, 3–7, 8–20, 21–54, … with greedy's `2 + ⌊ln k⌋`), so
+/// the seeding of `k` centers is the first `k` centers of that stream's seeding: it
+/// does not depend on which other k are fitted, and the seeding of `k + 1` extends the
+/// seeding of `k` ([`PlusPlus`], `--warm-start`). `random` uses one stream per k.
+pub fn stream(init: &Init, k: usize) -> u64 {
+    match trials(init, k) {
+        Some(t) => (1 << 32) | t as u64,
+        None => k as u64,
+    }
+}
+
+/// The weights seeding uses: `None` when there are none or all are equal (equal
+/// weights take exactly the unweighted path).
+pub fn effective_weights(weights: Option<&[f64]>) -> Option<&[f64]> {
+    weights.filter(|w| !w.iter().all(|&v| v == w[0]))
+}
+
 /// Chooses `k` initial centers (`k × d` row-major). `k ≤ n` is the caller's check.
 pub fn initial_centers<L: Layout>(
     x: &L,
@@ -70,7 +99,7 @@ pub fn initial_centers_weighted<L: Layout>(
     weights: Option<&[f64]>,
     rng: &mut Rng,
 ) -> Vec<f64> {
-    let weights = weights.filter(|w| !w.iter().all(|&v| v == w[0]));
+    let weights = effective_weights(weights);
     match init {
         Init::KMeansPlusPlus => kmeans_pp(x, exec, k, 1, weights, rng),
         Init::GreedyKMeansPlusPlus => kmeans_pp(x, exec, k, greedy_trials(k), weights, rng),
@@ -166,69 +195,219 @@ fn kmeans_pp<L: Layout>(
     weights: Option<&[f64]>,
     rng: &mut Rng,
 ) -> Vec<f64> {
-    let n = x.n();
-    let d = x.d();
-    let n_chunks = n.div_ceil(SEED_CHUNK);
-    let mut centers = Vec::with_capacity(k * d);
-    let first = match weights {
-        None => rng.index(n),
-        Some(w) => {
-            let total: f64 = w.iter().sum();
-            draw(w, &vec![false; n], rng.uniform() * total)
-        }
-    };
-    centers.extend_from_slice(x.row(first));
+    let mut pp = PlusPlus::new(x, exec, trials, weights, rng);
+    pp.extend(x, exec, k, weights, rng);
+    pp.centers
+}
 
-    let mut closest = vec![0.0f64; n];
-    let mut chunk_sums = vec![0.0f64; n_chunks];
-    let mut cand_pots = vec![vec![0.0f64; trials]; n_chunks];
-    let mut cand_ids = vec![0usize; trials];
-    let mut cand_rows = vec![0.0f64; trials * d];
+/// The state of a k-means++ seeding after some centers: the next center depends only
+/// on it and on the RNG, so seeding `k + 1` centers from the state after `k` (with
+/// the same RNG, continued) gives exactly the centers of seeding `k + 1` from scratch.
+/// This is what `--warm-start` reuses between consecutive k of a sweep.
+pub struct PlusPlus {
+    trials: usize,
+    centers: Vec<f64>,
+    /// Each row's squared distance to its closest center so far.
+    closest: Vec<f64>,
+    /// Per seeding chunk, the (weighted) sum of `closest`.
+    chunk_sums: Vec<f64>,
+    pot: f64,
+    cand_pots: Vec<Vec<f64>>,
+    cand_ids: Vec<usize>,
+    cand_rows: Vec<f64>,
+}
 
-    let update = |closest: &mut [f64], chunk_sums: &mut [f64], c: &[f64], init: bool| {
-        exec.for_each_chunk(closest, SEED_CHUNK, chunk_sums, |ci, part, sum| {
-            let rows = chunk_rows(ci, n);
-            *sum = x.update_closest(rows.clone(), c, part, init);
-            if let Some(w) = weights {
-                *sum = part
-                    .iter()
-                    .zip(&w[rows])
-                    .fold(0.0, |acc, (v, wi)| acc + wi * v);
+impl PlusPlus {
+    /// Draws the first center and computes every row's distance to it. `weights`
+    /// must be the same in every later call.
+    pub fn new<L: Layout>(
+        x: &L,
+        exec: &Exec,
+        trials: usize,
+        weights: Option<&[f64]>,
+        rng: &mut Rng,
+    ) -> Self {
+        let n = x.n();
+        let d = x.d();
+        let n_chunks = n.div_ceil(SEED_CHUNK);
+        let first = match weights {
+            None => rng.index(n),
+            Some(w) => {
+                let total: f64 = w.iter().sum();
+                draw(w, &vec![false; n], rng.uniform() * total)
             }
-        });
-    };
-    update(&mut closest, &mut chunk_sums, &centers[..d], true);
-    let mut pot: f64 = chunk_sums.iter().sum();
-
-    for _ in 1..k {
-        for (t, id) in cand_ids.iter_mut().enumerate() {
-            let r = rng.uniform() * pot;
-            *id = sample(&closest, weights, &chunk_sums, r);
-            cand_rows[t * d..(t + 1) * d].copy_from_slice(x.row(*id));
-        }
-        let best = if trials == 1 {
-            0
-        } else {
-            exec.for_each(&mut cand_pots, |ci, pots| {
-                let rows = chunk_rows(ci, n);
-                let w = weights.map(|w| &w[rows.clone()]);
-                x.potentials(rows.clone(), &cand_rows, &closest[rows], w, pots);
-            });
-            let mut best = 0;
-            let mut best_pot = f64::INFINITY;
-            for t in 0..trials {
-                let p: f64 = cand_pots.iter().map(|c| c[t]).sum();
-                if p < best_pot {
-                    best_pot = p;
-                    best = t;
-                }
-            }
-            best
         };
-        let c = &cand_rows[best * d..(best + 1) * d];
-        update(&mut closest, &mut chunk_sums, c, false);
-        pot = chunk_sums.iter().sum();
-        centers.extend_from_slice(c);
+        let mut pp = PlusPlus {
+            trials,
+            centers: x.row(first).to_vec(),
+            closest: vec![0.0f64; n],
+            chunk_sums: vec![0.0f64; n_chunks],
+            pot: 0.0,
+            cand_pots: vec![vec![0.0f64; trials]; n_chunks],
+            cand_ids: vec![0usize; trials],
+            cand_rows: vec![0.0f64; trials * d],
+        };
+        let c = pp.centers.clone();
+        pp.update(x, exec, &c, weights, true);
+        pp
     }
-    centers
+
+    /// Candidates per step.
+    pub fn trials(&self) -> usize {
+        self.trials
+    }
+
+    /// Centers chosen so far.
+    pub fn count(&self, d: usize) -> usize {
+        self.centers.len() / d.max(1)
+    }
+
+    /// The first `k` centers (`k × d` row-major; `k ≤` [`PlusPlus::count`]).
+    pub fn centers(&self, k: usize, d: usize) -> &[f64] {
+        &self.centers[..k * d]
+    }
+
+    /// Folds center `c` into `closest` and the chunk sums (`init`: first center).
+    fn update<L: Layout>(
+        &mut self,
+        x: &L,
+        exec: &Exec,
+        c: &[f64],
+        weights: Option<&[f64]>,
+        init: bool,
+    ) {
+        let n = x.n();
+        exec.for_each_chunk(
+            &mut self.closest,
+            SEED_CHUNK,
+            &mut self.chunk_sums,
+            |ci, part, sum| {
+                let rows = chunk_rows(ci, n);
+                *sum = x.update_closest(rows.clone(), c, part, init);
+                if let Some(w) = weights {
+                    *sum = part
+                        .iter()
+                        .zip(&w[rows])
+                        .fold(0.0, |acc, (v, wi)| acc + wi * v);
+                }
+            },
+        );
+        self.pot = self.chunk_sums.iter().sum();
+    }
+
+    /// Adds centers until there are `k` (nothing if there are already `k` or more).
+    pub fn extend<L: Layout>(
+        &mut self,
+        x: &L,
+        exec: &Exec,
+        k: usize,
+        weights: Option<&[f64]>,
+        rng: &mut Rng,
+    ) {
+        let n = x.n();
+        let d = x.d();
+        let trials = self.trials;
+        while self.count(d) < k {
+            for (t, id) in self.cand_ids.iter_mut().enumerate() {
+                let r = rng.uniform() * self.pot;
+                *id = sample(&self.closest, weights, &self.chunk_sums, r);
+                self.cand_rows[t * d..(t + 1) * d].copy_from_slice(x.row(*id));
+            }
+            let best = if trials == 1 {
+                0
+            } else {
+                let (cand_rows, closest) = (&self.cand_rows, &self.closest);
+                exec.for_each(&mut self.cand_pots, |ci, pots| {
+                    let rows = chunk_rows(ci, n);
+                    let w = weights.map(|w| &w[rows.clone()]);
+                    x.potentials(rows.clone(), cand_rows, &closest[rows], w, pots);
+                });
+                let mut best = 0;
+                let mut best_pot = f64::INFINITY;
+                for t in 0..trials {
+                    let p: f64 = self.cand_pots.iter().map(|c| c[t]).sum();
+                    if p < best_pot {
+                        best_pot = p;
+                        best = t;
+                    }
+                }
+                best
+            };
+            let c = self.cand_rows[best * d..(best + 1) * d].to_vec();
+            self.update(x, exec, &c, weights, false);
+            self.centers.extend_from_slice(&c);
+        }
+    }
+}
+
+/// k-means++ seedings kept between the fits of a sweep (`--warm-start`), one per start
+/// of `--n-init`: the seeding of `k` continues the kept seeding of a smaller k when
+/// both use the same RNG stream ([`stream`]), instead of starting over. The centers
+/// are exactly those of [`initial_centers_weighted`] with the start's stream; only the
+/// work is saved (for greedy k-means++, up to k = 54 the passes of about one seeding of
+/// the band's largest k instead of one per k). Holds `8·n` bytes per start.
+pub struct WarmSeeds {
+    slots: Vec<std::sync::Mutex<Option<WarmSlot>>>,
+}
+
+impl std::fmt::Debug for WarmSeeds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WarmSeeds({} starts)", self.slots.len())
+    }
+}
+
+struct WarmSlot {
+    stream: u64,
+    pp: PlusPlus,
+    rng: Rng,
+}
+
+impl WarmSeeds {
+    /// Room for `starts` starts.
+    pub fn new(starts: usize) -> Self {
+        WarmSeeds {
+            slots: (0..starts.max(1))
+                .map(|_| std::sync::Mutex::new(None))
+                .collect(),
+        }
+    }
+
+    /// The initial centers of start `s` for `k` under `seed`: the same as
+    /// [`initial_centers_weighted`] with `Rng::for_start(seed, stream(init, k), s)`.
+    /// `None` for `random` and explicit centers (nothing to reuse) and for a start
+    /// beyond [`WarmSeeds::new`]'s count; the caller then seeds from scratch.
+    #[allow(clippy::too_many_arguments)]
+    pub fn centers<L: Layout>(
+        &self,
+        x: &L,
+        exec: &Exec,
+        k: usize,
+        init: &Init,
+        weights: Option<&[f64]>,
+        seed: u64,
+        s: usize,
+    ) -> Option<Vec<f64>> {
+        let trials = trials(init, k)?;
+        let slot = self.slots.get(s)?;
+        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+        let weights = effective_weights(weights);
+        let stream = stream(init, k);
+        let d = x.d();
+        let keep = matches!(&*slot, Some(w) if w.stream == stream && w.pp.count(d) <= k);
+        if !keep {
+            let mut rng = Rng::for_start(seed, stream, s);
+            let pp = PlusPlus::new(x, exec, trials, weights, &mut rng);
+            *slot = Some(WarmSlot { stream, pp, rng });
+        }
+        let w = slot.as_mut().expect("just set");
+        w.pp.extend(x, exec, k, weights, &mut w.rng);
+        Some(w.pp.centers(k, d).to_vec())
+    }
+
+    /// Drops the kept seedings (their memory).
+    pub fn clear(&self) {
+        for s in &self.slots {
+            *s.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+    }
 }

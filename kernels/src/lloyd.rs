@@ -16,7 +16,7 @@
 //! sums, merged in chunk order, so results are bit-identical for every thread count.
 
 use crate::exec::Exec;
-use crate::init::Init;
+use crate::init::{Init, WarmSeeds};
 use crate::layout::{dist2, Centers, Layout, Partial};
 use crate::rng::Rng;
 use std::ops::Range;
@@ -638,7 +638,8 @@ pub fn inertia_weighted<L: Layout>(
     sums.iter().sum()
 }
 
-/// Fits one `k`: initial centers (from `init`, with the RNG stream of `(seed, k)`),
+/// Fits one `k`: initial centers (from `init`, with the RNG stream
+/// [`crate::init::stream`] of `init` and `k` under `seed`),
 /// then Lloyd.
 pub fn fit<L: Layout>(
     x: &L,
@@ -665,8 +666,8 @@ pub fn fit<L: Layout>(
 #[derive(Clone, Debug)]
 pub struct FitOptions<'a> {
     /// Starts per k (scikit-learn's `n_init`): the fit with the lowest inertia wins,
-    /// the earliest start on ties. Start 0 uses the stream of `(seed, k)`, so
-    /// `n_init = 1` is exactly [`fit`]; start `s` uses `(seed, k, s)`. Explicit
+    /// the earliest start on ties. Start 0 uses the stream of `(seed, init, k)`, so
+    /// `n_init = 1` is exactly [`fit`]; start `s` uses `(seed, init, k, s)`. Explicit
     /// centers are one start whatever `n_init` says.
     pub n_init: usize,
     /// One non-negative weight per row (scikit-learn's `sample_weight`).
@@ -675,6 +676,9 @@ pub struct FitOptions<'a> {
     /// small to split); 1 = one start after another on `exec`. Results do not depend
     /// on it.
     pub parallel_starts: usize,
+    /// k-means++ seedings kept from the previous k of a sweep (`--warm-start`); the
+    /// results do not depend on it.
+    pub warm: Option<&'a WarmSeeds>,
 }
 
 impl Default for FitOptions<'_> {
@@ -683,24 +687,34 @@ impl Default for FitOptions<'_> {
             n_init: 1,
             weights: None,
             parallel_starts: 1,
+            warm: None,
         }
     }
 }
 
-/// One start: initial centers, then Lloyd.
+/// One start (`s`): initial centers (from the stream of `(seed, init, k)`, continuing
+/// a warm seeding when there is one), then Lloyd.
 #[allow(clippy::too_many_arguments)]
 fn one_start<L: Layout>(
     x: &L,
     exec: &Exec,
     k: usize,
     init: &Init,
-    rng: &mut Rng,
+    seed: u64,
+    s: usize,
     params: &Params,
     tol_abs: f64,
-    weights: Option<&[f64]>,
+    opts: &FitOptions,
 ) -> Fit {
+    let weights = opts.weights;
     let t0 = Instant::now();
-    let c0 = crate::init::initial_centers_weighted(x, exec, k, init, weights, rng);
+    let warm = opts
+        .warm
+        .and_then(|w| w.centers(x, exec, k, init, weights, seed, s));
+    let c0 = warm.unwrap_or_else(|| {
+        let mut rng = Rng::for_start(seed, crate::init::stream(init, k), s);
+        crate::init::initial_centers_weighted(x, exec, k, init, weights, &mut rng)
+    });
     let init_seconds = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let (labels, centers, inertia, iterations, converged) =
@@ -735,10 +749,7 @@ pub fn fit_with<L: Layout>(
     } else {
         opts.n_init.max(1)
     };
-    let run = |s: usize, exec: &Exec| {
-        let mut rng = Rng::for_start(seed, k, s);
-        one_start(x, exec, k, init, &mut rng, params, tol_abs, opts.weights)
-    };
+    let run = |s: usize, exec: &Exec| one_start(x, exec, k, init, seed, s, params, tol_abs, opts);
     let fits: Vec<Fit> = if starts > 1 && opts.parallel_starts > 1 {
         let p = opts.parallel_starts.min(starts);
         let mut slots: Vec<Option<Fit>> = (0..starts).map(|_| None).collect();

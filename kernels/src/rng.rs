@@ -1,24 +1,25 @@
-//! Seeded randomness: ChaCha8 with one stream per k, so the result for one k never
+//! Seeded randomness: ChaCha8 with numbered streams. A fit's seeding uses the stream
+//! [`crate::init::stream`] gives for its init and k (one per k for `random`, one per
+//! number of k-means++ candidates per step otherwise), so the result for one k never
 //! depends on which other k were fitted.
 
 use rand_chacha::rand_core::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// The random source of one fit.
+#[derive(Clone)]
 pub struct Rng(ChaCha8Rng);
 
 impl Rng {
-    /// The stream for cluster count `k` under `seed`.
-    pub fn for_k(seed: u64, k: usize) -> Self {
-        let mut r = ChaCha8Rng::seed_from_u64(seed);
-        r.set_stream(k as u64);
-        Rng(r)
+    /// Stream number `stream` (< 2^40) under `seed`.
+    pub fn for_k(seed: u64, stream: usize) -> Self {
+        Self::for_start(seed, stream as u64, 0)
     }
-    /// The stream of start `s` (of `--n-init`) for `k` under `seed`; start 0 is
+    /// Start `s` (of `--n-init`) of stream `stream` (< 2^40) under `seed`; start 0 is
     /// [`Rng::for_k`].
-    pub fn for_start(seed: u64, k: usize, s: usize) -> Self {
+    pub fn for_start(seed: u64, stream: u64, s: usize) -> Self {
         let mut r = ChaCha8Rng::seed_from_u64(seed);
-        r.set_stream(k as u64 | ((s as u64) << 40));
+        r.set_stream(stream | ((s as u64) << 40));
         Rng(r)
     }
     /// Uniform in `[0, 1)` with 53 random bits.

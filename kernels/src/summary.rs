@@ -47,6 +47,10 @@ pub struct Summary {
     pub algorithm: String,
     /// Starts per k (`--n-init`).
     pub n_init: usize,
+    /// Whether k-means++ seedings were continued from k to k + 1 (`--warm-start`;
+    /// results do not depend on it, `init_seconds` does).
+    #[serde(default)]
+    pub warm_start: bool,
     /// The `--sample-weight` file, if any.
     pub sample_weight: Option<String>,
     pub tol: f64,

@@ -340,6 +340,7 @@ fn weights_and_n_init_are_deterministic_everywhere() {
                         n_init: 3,
                         weights: Some(&weights),
                         parallel_starts,
+                        warm: None,
                     };
                     let f = fit_with(
                         &x,
@@ -372,7 +373,8 @@ fn weights_and_n_init_are_deterministic_everywhere() {
         let tol = absolute_tol(&flat, &exec, params.tol);
         let singles: Vec<f64> = (0..3)
             .map(|s| {
-                let mut rng = Rng::for_start(9, k, s);
+                let stream = kernels::init::stream(&Init::GreedyKMeansPlusPlus, k);
+                let mut rng = Rng::for_start(9, stream, s);
                 let c0 = initial_centers_weighted(
                     &flat,
                     &exec,
@@ -422,5 +424,112 @@ fn weights_and_n_init_are_deterministic_everywhere() {
             .iter()
             .zip(&unit.centers)
             .all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+}
+
+/// `--warm-start` (issue 9): a sweep that continues each k-means++ seeding from the
+/// previous k gives exactly the fits of seeding every k from scratch, for every init,
+/// with and without weights, several starts, every layout, kernel and thread count,
+/// and for k visited in any order (a k below the kept seeding, or in another stream,
+/// starts over).
+#[test]
+fn warm_started_sweep_equals_cold_sweep() {
+    use kernels::init::WarmSeeds;
+    use kernels::lloyd::{fit_with, FitOptions};
+    let (n, d) = (1500usize, 5usize);
+    let (rows, _) = blobs(n, d, 9, 77);
+    let weights: Vec<f64> = (0..n).map(|i| ((i * 31) % 7) as f64 * 0.5).collect();
+    let m = Matrix::from_vec(n, d, flatten(&rows));
+    let aos = to_aos(&rows);
+    let params = Params::default();
+    // Ascending through the greedy bands (1-2, 3-7, 8-20, 21-...), then back down and
+    // across bands.
+    let ks = [1usize, 2, 3, 4, 7, 8, 9, 20, 21, 23, 5, 22, 2, 8];
+    let layouts: Vec<(String, Box<dyn Layout>)> =
+        std::iter::once(("aos".to_string(), Box::new(&aos) as Box<dyn Layout>))
+            .chain(KERNELS.iter().map(|&kc| {
+                (
+                    format!("flat/{kc:?}"),
+                    Box::new(Flat::new(&m, kc)) as Box<dyn Layout>,
+                )
+            }))
+            .collect();
+    for init in [
+        Init::GreedyKMeansPlusPlus,
+        Init::KMeansPlusPlus,
+        Init::Random,
+    ] {
+        for w in [None, Some(&weights[..])] {
+            for n_init in [1usize, 2] {
+                let exec = Exec::new(1).unwrap();
+                let flat = Flat::new(&m, KernelChoice::Scalar);
+                let tol = absolute_tol(&flat, &exec, params.tol);
+                let cold_opts = FitOptions {
+                    n_init,
+                    weights: w,
+                    ..FitOptions::default()
+                };
+                let cold: Vec<_> = ks
+                    .iter()
+                    .map(|&k| fit_with(&flat, &exec, k, &init, 5, &params, tol, &cold_opts))
+                    .collect();
+                for (name, x) in &layouts {
+                    let x: &dyn Layout = x.as_ref();
+                    for &t in &THREADS {
+                        let exec = Exec::new(t).unwrap();
+                        let seeds = WarmSeeds::new(n_init);
+                        let opts = FitOptions {
+                            warm: Some(&seeds),
+                            ..cold_opts.clone()
+                        };
+                        for (&k, want) in ks.iter().zip(&cold) {
+                            let f = fit_with(&x, &exec, k, &init, 5, &params, tol, &opts);
+                            let ctx = format!(
+                                "{init:?} weights={} n_init={n_init} {name} threads={t} k={k}",
+                                w.is_some()
+                            );
+                            assert_eq!(f.labels, want.labels, "{ctx}");
+                            assert_eq!(f.inertia.to_bits(), want.inertia.to_bits(), "{ctx}");
+                            assert_eq!(f.iterations, want.iterations, "{ctx}");
+                            assert!(
+                                f.centers
+                                    .iter()
+                                    .zip(&want.centers)
+                                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                                "{ctx}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The seeding of k is the first k centers of the seeding of k + 1 while both take the
+/// same number of candidates per step (what makes `--warm-start` exact), and only then.
+#[test]
+fn seeding_of_k_is_a_prefix_of_k_plus_one_within_a_stream() {
+    use kernels::init::{initial_centers, stream};
+    use kernels::rng::Rng;
+    let (rows, _) = blobs(700, 3, 12, 3);
+    let m = Matrix::from_vec(700, 3, flatten(&rows));
+    let flat = Flat::new(&m, KernelChoice::Auto);
+    let exec = Exec::new(2).unwrap();
+    for init in [Init::GreedyKMeansPlusPlus, Init::KMeansPlusPlus] {
+        for k in 1..30usize {
+            let seeding = |k: usize| {
+                let mut rng = Rng::for_start(11, stream(&init, k), 0);
+                initial_centers(&flat, &exec, k, &init, &mut rng)
+            };
+            let (a, b) = (seeding(k), seeding(k + 1));
+            let same_stream = stream(&init, k) == stream(&init, k + 1);
+            assert_eq!(
+                a[..] == b[..3 * k],
+                same_stream,
+                "{init:?} k={k}: prefix {} but same stream {same_stream}",
+                a[..] == b[..3 * k]
+            );
+        }
     }
 }

@@ -37,7 +37,8 @@ struct Cli {
     /// Smallest k of the sweep.
     #[arg(long = "k-min", default_value_t = 1, value_name = "K")]
     k_min: usize,
-    /// Random seed; each k uses its own stream derived from (seed, k).
+    /// Random seed; the seeding of k uses a stream derived from (seed, init, k) (see
+    /// --warm-start).
     #[arg(long, alias = "random-state", default_value_t = 42)]
     seed: u64,
     /// Initialisation: k-means++ (the seed's D² sampling), greedy-k-means++
@@ -71,6 +72,11 @@ struct Cli {
     /// auto (chosen by shape). All give identical results.
     #[arg(long, default_value = "auto", value_parser = ["lloyd", "hamerly", "auto"])]
     algorithm: String,
+    /// Reuse the k-means++ seeding of k for k + 1 in the sweep (same results, less
+    /// work): auto = on for the flat layout, off for aos (the seed's loops, which
+    /// seed every k from scratch).
+    #[arg(long = "warm-start", default_value = "auto", value_parser = ["auto", "on", "off"])]
+    warm_start: String,
     /// Maximum Lloyd iterations per k.
     #[arg(long = "max-iter", default_value_t = 300)]
     max_iter: usize,
@@ -274,10 +280,17 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     } else {
         1
     };
+    let warm_start = match cli.warm_start.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => cli.layout != "aos",
+    };
+    let warm = warm_start.then(|| kernels::init::WarmSeeds::new(cli.n_init));
     let opts = lloyd::FitOptions {
         n_init: cli.n_init,
         weights: weights.as_deref(),
         parallel_starts,
+        warm: warm.as_ref(),
     };
     let init_kind = match cli.init.as_str() {
         "k-means++" => Init::KMeansPlusPlus,
@@ -394,6 +407,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             seed: cli.seed,
             max_iter: cli.max_iter,
             n_init: cli.n_init,
+            warm_start,
             algorithm: format!("{algorithm:?}").to_lowercase(),
             sample_weight: cli.sample_weight.as_ref().map(|p| p.display().to_string()),
             tol: cli.tol,
