@@ -116,10 +116,11 @@ fn random_rows<L: Layout>(x: &L, k: usize, rng: &mut Rng) -> Vec<f64> {
     let n = x.n();
     let mut idx: Vec<usize> = (0..n).collect();
     let mut out = Vec::with_capacity(k * x.d());
+    let mut buf = Vec::new();
     for i in 0..k {
         let j = i + rng.index(n - i);
         idx.swap(i, j);
-        out.extend_from_slice(x.row(idx[i]));
+        out.extend_from_slice(x.row(idx[i], &mut buf));
     }
     out
 }
@@ -130,11 +131,12 @@ fn weighted_rows<L: Layout>(x: &L, k: usize, w: &[f64], rng: &mut Rng) -> Vec<f6
     let mut taken = vec![false; w.len()];
     let mut left: f64 = w.iter().sum();
     let mut out = Vec::with_capacity(k * x.d());
+    let mut buf = Vec::new();
     for _ in 0..k {
         let i = draw(w, &taken, rng.uniform() * left);
         taken[i] = true;
         left -= w[i];
-        out.extend_from_slice(x.row(i));
+        out.extend_from_slice(x.row(i, &mut buf));
     }
     out
 }
@@ -239,7 +241,7 @@ impl PlusPlus {
         };
         let mut pp = PlusPlus {
             trials,
-            centers: x.row(first).to_vec(),
+            centers: x.row(first, &mut Vec::new()).to_vec(),
             closest: vec![0.0f64; n],
             chunk_sums: vec![0.0f64; n_chunks],
             pot: 0.0,
@@ -307,11 +309,12 @@ impl PlusPlus {
         let n = x.n();
         let d = x.d();
         let trials = self.trials;
+        let mut buf = Vec::new();
         while self.count(d) < k {
             for (t, id) in self.cand_ids.iter_mut().enumerate() {
                 let r = rng.uniform() * self.pot;
                 *id = sample(&self.closest, weights, &self.chunk_sums, r);
-                self.cand_rows[t * d..(t + 1) * d].copy_from_slice(x.row(*id));
+                self.cand_rows[t * d..(t + 1) * d].copy_from_slice(x.row(*id, &mut buf));
             }
             let best = if trials == 1 {
                 0

@@ -95,8 +95,9 @@ pub fn canonical_update_closest<L: Layout + ?Sized>(
     init: bool,
 ) -> f64 {
     let mut s = 0.0;
+    let mut buf = Vec::new();
     for (i, v) in rows.zip(closest.iter_mut()) {
-        let dd = dist2(x.row(i), c);
+        let dd = dist2(x.row(i, &mut buf), c);
         if init || dd < *v {
             *v = dd;
         }
@@ -116,8 +117,9 @@ pub fn canonical_potentials<L: Layout + ?Sized>(
 ) {
     let d = x.d();
     pots.fill(0.0);
+    let mut buf = Vec::new();
     for (r, (i, v)) in rows.zip(closest).enumerate() {
-        let row = x.row(i);
+        let row = x.row(i, &mut buf);
         for (p, c) in pots.iter_mut().zip(cands.chunks_exact(d)) {
             let m = dist2(row, c).min(*v);
             *p += match weights {
@@ -230,8 +232,10 @@ pub trait Layout: Sync {
     fn n(&self) -> usize;
     /// Dimension.
     fn d(&self) -> usize;
-    /// Point `i`.
-    fn row(&self, i: usize) -> &[f64];
+    /// Point `i` in f64: the layout's own storage when it holds f64 (`buf` untouched),
+    /// otherwise converted into `buf` (resized to `d`). Passing the same `buf` for every
+    /// row of a loop allocates at most once.
+    fn row<'a>(&'a self, i: usize, buf: &'a mut Vec<f64>) -> &'a [f64];
     /// Assigns rows `rows` to their nearest center (writing `labels`, which holds the
     /// previous labels on entry) and, when `accumulate`, adds each point to `part`.
     fn assign(
@@ -292,8 +296,8 @@ impl<T: Layout + ?Sized> Layout for &T {
         (**self).d()
     }
     #[inline]
-    fn row(&self, i: usize) -> &[f64] {
-        (**self).row(i)
+    fn row<'a>(&'a self, i: usize, buf: &'a mut Vec<f64>) -> &'a [f64] {
+        (**self).row(i, buf)
     }
     fn assign(
         &self,
@@ -367,7 +371,7 @@ impl Layout for Flat<'_> {
         self.m.d()
     }
     #[inline]
-    fn row(&self, i: usize) -> &[f64] {
+    fn row<'a>(&'a self, i: usize, _buf: &'a mut Vec<f64>) -> &'a [f64] {
         self.m.row(i)
     }
     fn assign(

@@ -9,6 +9,7 @@
 //! * [`kernel`]: assignment kernels of the flat layout (scalar reference, portable SIMD).
 //! * [`init`]: k-means++, greedy k-means++, random and explicit initial centers.
 //! * [`lloyd`]: Lloyd's algorithm with scikit-learn's stopping rule.
+//! * [`single`]: the f32 layout of `--precision f32` (f32 distances, f64 sums).
 //! * [`output`]: atomic CSV / `.npy` output.
 //! * [`exec`]: the deterministic parallel execution scheme.
 //! * [`probe`]: the machine's FMA peak and memory bandwidth.
@@ -54,6 +55,7 @@ pub mod probe;
 pub mod rng;
 #[cfg(feature = "cli")]
 pub mod signals;
+pub mod single;
 pub mod summary;
 
 pub use error::{Error, Result};

@@ -118,8 +118,9 @@ pub fn absolute_tol<L: Layout>(x: &L, exec: &Exec, tol: f64) -> f64 {
     let n_chunks = n.div_ceil(CHUNK_ROWS);
     let mut parts = vec![vec![0.0f64; d]; n_chunks];
     exec.for_each(&mut parts, |c, s| {
+        let mut buf = Vec::new();
         for i in c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n) {
-            for (a, v) in s.iter_mut().zip(x.row(i)) {
+            for (a, v) in s.iter_mut().zip(x.row(i, &mut buf)) {
                 *a += v;
             }
         }
@@ -133,8 +134,9 @@ pub fn absolute_tol<L: Layout>(x: &L, exec: &Exec, tol: f64) -> f64 {
     mean.iter_mut().for_each(|m| *m /= n as f64);
     exec.for_each(&mut parts, |c, s| {
         s.fill(0.0);
+        let mut buf = Vec::new();
         for i in c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n) {
-            for ((a, v), m) in s.iter_mut().zip(x.row(i)).zip(&mean) {
+            for ((a, v), m) in s.iter_mut().zip(x.row(i, &mut buf)).zip(&mean) {
                 let t = v - m;
                 *a += t * t;
             }
@@ -200,10 +202,11 @@ fn accumulate_rows<L: Layout>(
     weights: Option<&[f64]>,
     part: &mut Partial,
 ) {
+    let mut buf = Vec::new();
     for (i, &l) in rows.zip(labels) {
         match weights {
-            Some(w) => part.add_weighted(l as usize, x.row(i), w[i]),
-            None => part.add(l as usize, x.row(i)),
+            Some(w) => part.add_weighted(l as usize, x.row(i, &mut buf), w[i]),
+            None => part.add(l as usize, x.row(i, &mut buf)),
         }
     }
 }
@@ -258,6 +261,8 @@ struct HamScratch {
     rows: Vec<f64>,
     labels: Vec<u32>,
     second: Vec<f64>,
+    /// Row conversion buffer ([`Layout::row`]).
+    buf: Vec<f64>,
 }
 
 /// Hamerly's bounds (distances, not squared), kept conservative: every bound is
@@ -339,10 +344,11 @@ impl Hamerly {
             let l = ch.lo[r] - if a == self.arg1 { self.max2 } else { self.max1 };
             let bound = self.half_sep[a].max(l);
             if !self.clear(u, bound) {
-                u = self.up(dist2(x.row(s0 + r), centers.row(a)).sqrt());
+                let row = x.row(s0 + r, &mut sc.buf);
+                u = self.up(dist2(row, centers.row(a)).sqrt());
                 if !self.clear(u, bound) {
                     sc.need.push(r);
-                    sc.rows.extend_from_slice(x.row(s0 + r));
+                    sc.rows.extend_from_slice(row);
                 }
             }
             ch.up[r] = u;
@@ -426,9 +432,11 @@ impl Hamerly {
             let this = &*self;
             let mut chunks: Vec<&mut [f64]> = upper.chunks_mut(CHUNK_ROWS).collect();
             exec.for_each(&mut chunks, |c, up| {
+                let mut buf = Vec::new();
                 for (r, u) in up.iter_mut().enumerate() {
                     let i = c * CHUNK_ROWS + r;
-                    *u = this.up(dist2(x.row(i), centers.row(labels[i] as usize)).sqrt());
+                    let row = x.row(i, &mut buf);
+                    *u = this.up(dist2(row, centers.row(labels[i] as usize)).sqrt());
                 }
             });
             self.upper = upper;
@@ -503,8 +511,9 @@ fn relocate_empty<L: Layout>(
     // The `m` largest distances, largest first, lowest index on ties.
     let m = empty.len().min(x.n());
     let mut far: Vec<(f64, usize)> = Vec::with_capacity(m + 1);
+    let mut buf = Vec::new();
     for (i, &l) in labels.iter().enumerate() {
-        let dd = dist2(x.row(i), centers_old.row(l as usize));
+        let dd = dist2(x.row(i, &mut buf), centers_old.row(l as usize));
         if far.len() < m || dd > far[far.len() - 1].0 {
             let pos = far.partition_point(|&(fd, _)| fd >= dd);
             far.insert(pos, (dd, i));
@@ -513,7 +522,7 @@ fn relocate_empty<L: Layout>(
     }
     for (&j, &(_, i)) in empty.iter().zip(&far) {
         let old = labels[i] as usize;
-        let row = x.row(i);
+        let row = x.row(i, &mut buf);
         let w = weights.map_or(1.0, |w| w[i]);
         for (t, &v) in row.iter().enumerate() {
             total.sums[old * d + t] -= v * w;
@@ -627,8 +636,9 @@ pub fn inertia_weighted<L: Layout>(
     let mut sums = vec![0.0f64; n.div_ceil(CHUNK_ROWS)];
     exec.for_each(&mut sums, |c, s| {
         let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n);
+        let mut buf = Vec::new();
         for (i, &l) in rows.clone().zip(&labels[rows]) {
-            let dd = dist2(x.row(i), centers.row(l as usize));
+            let dd = dist2(x.row(i, &mut buf), centers.row(l as usize));
             *s += match weights {
                 Some(w) => w[i] * dd,
                 None => dd,

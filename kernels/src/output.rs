@@ -214,6 +214,7 @@ fn format_rows(
     buf.clear();
     let mut ib = itoa::Buffer::new();
     let mut rb = ryu::Buffer::new();
+    let mut row_buf = Vec::new();
     for i in rows {
         match &ds.source {
             Source::Csv(src) => {
@@ -228,7 +229,14 @@ fn format_rows(
             Source::Npy => {
                 buf.extend_from_slice(ib.format(i).as_bytes());
                 if !labels_only {
-                    for v in points.row(i) {
+                    // The exact f64 values: the matrix when it was kept (it is not
+                    // for `aos`, whose rows are the same f64), else the layout's row.
+                    let row = if ds.matrix.n() > i {
+                        ds.matrix.row(i)
+                    } else {
+                        points.row(i, &mut row_buf)
+                    };
+                    for v in row {
                         buf.push(b',');
                         buf.extend_from_slice(rb.format_finite(*v).as_bytes());
                     }

@@ -47,6 +47,9 @@ pub struct Summary {
     pub algorithm: String,
     /// Starts per k (`--n-init`).
     pub n_init: usize,
+    /// Distance arithmetic (`--precision`: `f64` or `f32`).
+    #[serde(default)]
+    pub precision: String,
     /// Whether k-means++ seedings were continued from k to k + 1 (`--warm-start`;
     /// results do not depend on it, `init_seconds` does).
     #[serde(default)]

@@ -923,9 +923,16 @@ fn ctrl_c_at_random_moments_leaves_no_temp_file() {
         // SAFETY: sending SIGINT to our own child process.
         unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
         let status = child.wait().unwrap();
+        use std::os::unix::process::ExitStatusExt;
         match status.code() {
             Some(130) => interrupted += 1,
             Some(0) => {}
+            // Interrupted during process start-up, before `main` installed the
+            // handler: the default action, and nothing can have been written yet.
+            None if status.signal() == Some(libc::SIGINT) => {
+                interrupted += 1;
+                assert!(!out.exists(), "round {round}: output after an early SIGINT");
+            }
             other => panic!("round {round}: exit {other:?}"),
         }
         let leftovers: Vec<String> = std::fs::read_dir(&outdir)
@@ -946,4 +953,116 @@ fn ctrl_c_at_random_moments_leaves_no_temp_file() {
         }
     }
     assert!(interrupted > 0, "no round was interrupted");
+}
+
+/// `--precision f32`: the same bytes for every thread count and kernel, the f64 labels
+/// on separated blobs, the summary records it, the .npy input's features are echoed
+/// exactly (not re-rounded through f32), and what f32 cannot do is refused cleanly.
+#[test]
+fn precision_f32_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, truth) = blob_file(dir.path(), 4000, 5, 4);
+    let mut outs = Vec::new();
+    for (t, kernel) in [("1", "auto"), ("2", "auto"), ("0", "scalar"), ("3", "simd")] {
+        let out = dir.path().join(format!("f32_{t}_{kernel}.csv"));
+        let sum = dir.path().join(format!("f32_{t}_{kernel}.json"));
+        let o = run(&[
+            "--input",
+            s(&input),
+            "--output",
+            s(&out),
+            "--k-max",
+            "5",
+            "--precision",
+            "f32",
+            "--threads",
+            t,
+            "--kernel",
+            kernel,
+            "--summary",
+            s(&sum),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let js: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&sum).unwrap()).unwrap();
+        assert_eq!(js["precision"], "f32");
+        assert_eq!(js["algorithm"], "lloyd");
+        outs.push(std::fs::read(&out).unwrap());
+    }
+    assert!(outs.iter().all(|o| o == &outs[0]), "f32 output differs");
+    let f64_out = dir.path().join("f64.csv");
+    assert!(run(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&f64_out),
+        "--k-max",
+        "5"
+    ])
+    .status
+    .success());
+    let a = String::from_utf8(outs[0].clone()).unwrap();
+    let b = std::fs::read_to_string(&f64_out).unwrap();
+    assert_eq!(ari(&column(&a, "cluster_4"), &truth), 1.0);
+    assert_eq!(column(&a, "cluster_4"), column(&b, "cluster_4"));
+
+    // .npy input: the echoed features are the f64 input, not its f32 rounding.
+    let vals = [0.1f64, 1.0 / 3.0, 2.0, 1e-3, -7.25, 123456.789];
+    let mut bytes = kernels::data::npy::header_bytes("<f8", &[3, 2]);
+    for v in vals {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    let npy = dir.path().join("x.npy");
+    std::fs::write(&npy, bytes).unwrap();
+    let out = dir.path().join("npy_f32.csv");
+    let o = run(&[
+        "--input",
+        s(&npy),
+        "--output",
+        s(&out),
+        "--k-max",
+        "2",
+        "--precision",
+        "f32",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let second: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(second[1..3], ["0.1", "0.3333333333333333"], "{text}");
+
+    let o = dir.path().join("bad.csv");
+    for (args, needle) in [
+        (vec!["--layout", "aos"], "needs --layout flat"),
+        (
+            vec!["--algorithm", "hamerly"],
+            "runs --algorithm lloyd only",
+        ),
+    ] {
+        let mut a = vec!["--input", s(&input), "--output", s(&o), "--k-max", "2"];
+        a.extend(["--precision", "f32"]);
+        a.extend(args);
+        assert_bad(dir.path(), &a, needle);
+    }
+    let big = dir.path().join("big.csv");
+    std::fs::write(&big, "ID,feature_1\n0,1\n1,3e19\n2,2\n").unwrap();
+    assert_bad(
+        dir.path(),
+        &[
+            "--input",
+            s(&big),
+            "--output",
+            s(&o),
+            "--k-max",
+            "2",
+            "--precision",
+            "f32",
+        ],
+        "row 2, column 1: |3e19| is too large for --precision f32",
+    );
+    // f64 takes the same file.
+    assert!(
+        run(&["--input", s(&big), "--output", s(&o), "--k-max", "2"])
+            .status
+            .success()
+    );
 }

@@ -51,6 +51,11 @@ struct Cli {
     /// Data layout: aos (the seed's `Vec<DataPoint>`) or flat (contiguous, fast kernels).
     #[arg(long, default_value = "flat", value_parser = ["aos", "flat"])]
     layout: String,
+    /// Arithmetic of the distances: f64 (exact canonical labels), or f32 (the data
+    /// stored as f32, twice the SIMD lanes and half the bytes; sums and centers stay
+    /// f64; flat layout and Lloyd only). See the README on when f32 is safe.
+    #[arg(long, default_value = "f64", value_parser = ["f64", "f32"])]
+    precision: String,
     /// Kernel of the flat layout: scalar, simd or auto.
     #[arg(long, default_value = "auto")]
     kernel: KernelChoice,
@@ -297,9 +302,41 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         "random" => Init::Random,
         _ => Init::GreedyKMeansPlusPlus,
     };
+    let f32_mode = cli.precision == "f32";
+    if f32_mode {
+        if cli.layout == "aos" {
+            bail!("--precision f32 needs --layout flat");
+        }
+        if cli.algorithm != "auto" && cli.algorithm != "lloyd" {
+            bail!(
+                "--precision f32 runs --algorithm lloyd only (the bounds of {} are exact for f64 distances)",
+                cli.algorithm
+            );
+        }
+        let limit = kernels::single::max_magnitude_f32(d);
+        for (p, values) in std::iter::once((cli.input.display().to_string(), ds.matrix.as_slice()))
+            .chain(init.as_deref().map(|c| {
+                (
+                    cli.init_centers
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    c,
+                )
+            }))
+        {
+            if let Some((row, col, v)) = data::first_above(values, d, limit) {
+                bail!(
+                    "{p}: row {row}, column {col}: |{v:e}| is too large for --precision f32 \
+                     (limit {limit:.3e} at d = {d}); rescale the data or use --precision f64"
+                );
+            }
+        }
+    }
     let algorithm = match cli.algorithm.as_str() {
         "lloyd" => lloyd::Algorithm::Lloyd,
         "hamerly" => lloyd::Algorithm::Hamerly,
+        _ if f32_mode => lloyd::Algorithm::Lloyd,
         _ => lloyd::auto_algorithm(n, d, k_max),
     };
     let params = Params {
@@ -311,7 +348,18 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     let t_prep = Instant::now();
     let aos;
     let flat;
-    let points: &dyn Layout = if cli.layout == "aos" {
+    let flat32;
+    let points: &dyn Layout = if f32_mode {
+        flat32 = kernels::single::Flat32::from_matrix(&ds.matrix, cli.kernel);
+        // The f64 copy is needed only to echo the features of a .npy input.
+        let echo_npy = matches!(ds.source, data::Source::Npy)
+            && cli.output_format == OutputFormat::Csv
+            && !cli.labels_only;
+        if !echo_npy {
+            ds.matrix = Matrix::from_vec(0, d, Vec::new());
+        }
+        &flat32
+    } else if cli.layout == "aos" {
         aos = Aos::from_dataset(&ds);
         // The seed kept only its Vec<DataPoint>: drop the flat copy.
         ds.matrix = Matrix::from_vec(0, d, Vec::new());
@@ -407,6 +455,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             seed: cli.seed,
             max_iter: cli.max_iter,
             n_init: cli.n_init,
+            precision: cli.precision.clone(),
             warm_start,
             algorithm: format!("{algorithm:?}").to_lowercase(),
             sample_weight: cli.sample_weight.as_ref().map(|p| p.display().to_string()),

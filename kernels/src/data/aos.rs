@@ -61,7 +61,7 @@ impl Layout for Aos {
         self.d
     }
     #[inline]
-    fn row(&self, i: usize) -> &[f64] {
+    fn row<'a>(&'a self, i: usize, _buf: &'a mut Vec<f64>) -> &'a [f64] {
         &self.points[i].features
     }
     /// The seed's loop: for each point, for each center, the squared distance; keep

@@ -240,13 +240,18 @@ pub fn max_magnitude(n: usize, d: usize) -> f64 {
 /// values in the message ("input" or the centers file). Values are finite already.
 pub fn check_magnitude(values: &[f64], n: usize, d: usize, what: &str) -> Result<()> {
     let limit = max_magnitude(n, d);
-    if let Some(i) = values.iter().position(|v| v.abs() > limit) {
-        let (row, col) = (i / d.max(1) + 1, i % d.max(1) + 1);
-        return Err(Error::Invalid(format!(
-            "{what}: row {row}, column {col}: |{:e}| is too large: with n = {n} and d = {d}, \
-             squared distances and the inertia would overflow beyond {limit:.3e}; rescale the data",
-            values[i]
-        )));
+    match first_above(values, d, limit) {
+        Some((row, col, v)) => Err(Error::Invalid(format!(
+            "{what}: row {row}, column {col}: |{v:e}| is too large: with n = {n} and d = {d}, \
+             squared distances and the inertia would overflow beyond {limit:.3e}; rescale the data"
+        ))),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The first value of `values` (`d` columns) with `|v| > limit`, as (row, column)
+/// counted from 1 and the value.
+pub fn first_above(values: &[f64], d: usize, limit: f64) -> Option<(usize, usize, f64)> {
+    let i = values.iter().position(|v| v.abs() > limit)?;
+    Some((i / d.max(1) + 1, i % d.max(1) + 1, values[i]))
 }

@@ -55,6 +55,8 @@ pub struct Prepared {
     pub(crate) zinit: Vec<f64>,
     /// Largest `‖c_j‖²`.
     pub(crate) cmax: f64,
+    /// The centers rounded to f32, `k × d` (for [`crate::single::Flat32`]).
+    pub(crate) c32: Vec<f32>,
 }
 
 impl Prepared {
@@ -66,6 +68,8 @@ impl Prepared {
         self.cnorm.resize(kp, f64::INFINITY);
         self.zinit.resize(kp, f64::INFINITY);
         self.cmax = 0.0;
+        self.c32.clear();
+        self.c32.extend(centers.iter().map(|&v| v as f32));
         for j in 0..k {
             let c = &centers[j * d..(j + 1) * d];
             let mut nn = 0.0;

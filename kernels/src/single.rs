@@ -1,0 +1,328 @@
+//! Single precision (`--precision f32`): the data stored as f32, distances computed in
+//! f32 with twice the SIMD lanes of f64 and half the bytes per row; everything else
+//! (sums, centers, shift, tolerance, inertia) stays in f64.
+//!
+//! [`Flat32`] is a [`Layout`], so Lloyd, the seeding and `--warm-start` run on it
+//! unchanged. Only its kernels differ:
+//!
+//! * **Storage**: rows in blocks of [`BLOCK`] (16) rows, feature-major inside a block
+//!   (value `(i, t)` at `(i / 16)·16·d + t·16 + i % 16`), so one SIMD vector holds one
+//!   feature of 16, 8 or 4 consecutive rows and no transposition happens per
+//!   iteration. Each value is the input rounded to the nearest f32; rows past `n` in
+//!   the last block are zero and never read back.
+//! * **Distance** [`dist2_f32`]: `acc = fma(x_t − c_t, x_t − c_t, acc)` in f32 over
+//!   `t = 0..d` in order, one row per SIMD lane. Every instruction set (AVX-512, AVX2,
+//!   NEON, simd128, pulp's scalar backend) performs the same IEEE operations per lane
+//!   (a subtraction and a fused multiply-add), so labels are identical on every level
+//!   and thread count, as in f64.
+//! * **Labels** are the argmin of [`dist2_f32`] with the centers rounded to f32,
+//!   lowest index on ties. They can differ from the f64 labels where two centers are
+//!   within f32 rounding of each other for a point (relative ≈ `d · 2⁻²⁴` of the
+//!   distance), or where the data's features carry a large common offset relative to
+//!   their spread (each value keeps 24 significant bits). BENCHMARKS.md reports the
+//!   adjusted Rand index between f32 and f64 labels over the seed's grid.
+//! * **Range**: values are refused when `|x| > sqrt(f32::MAX / (4·d))` (a squared
+//!   distance could overflow f32); values below `f32::MIN_POSITIVE` become subnormal
+//!   or 0.
+//!
+//! The seeding ([`Layout::update_closest`], [`Layout::potentials`]) uses the same f32
+//! distances, widened to f64 for the potentials. Hamerly's and Elkan's bounds are
+//! derived from the f64 distance and so do not apply: the binary runs f32 with Lloyd.
+
+use crate::data::Matrix;
+use crate::kernel::{isa, KernelChoice};
+use crate::layout::{Centers, Layout, Partial};
+use pulp::{Simd, WithSimd};
+use std::ops::Range;
+
+/// Rows per storage block (the widest vector: 16 f32 lanes of AVX-512).
+pub const BLOCK: usize = 16;
+
+/// Centers per register tile of the assignment kernel.
+const TILE: usize = 8;
+
+/// The largest magnitude `--precision f32` accepts for `d` features: every squared
+/// distance between such values stays below `f32::MAX`.
+pub fn max_magnitude_f32(d: usize) -> f64 {
+    (f32::MAX as f64 / (4.0 * d.max(1) as f64)).sqrt()
+}
+
+/// The f32 squared distance of one row to one center (both already rounded to f32):
+/// the reference every f32 kernel reproduces bit for bit.
+#[inline]
+pub fn dist2_f32(x: &[f32], c: &[f32]) -> f32 {
+    let mut acc = 0.0f32;
+    for (a, b) in x.iter().zip(c) {
+        let t = a - b;
+        acc = t.mul_add(t, acc);
+    }
+    acc
+}
+
+/// The data in f32, in blocks of [`BLOCK`] rows (see the module docs).
+pub struct Flat32 {
+    n: usize,
+    d: usize,
+    data: Vec<f32>,
+    kernel: KernelChoice,
+}
+
+impl Flat32 {
+    /// Rounds `m` to f32 in blocked order. `kernel` = `Scalar` runs pulp's scalar
+    /// backend (same results, one lane); `Simd`/`Auto` the best level.
+    pub fn from_matrix(m: &Matrix, kernel: KernelChoice) -> Self {
+        let (n, d) = (m.n(), m.d());
+        let mut data = vec![0.0f32; n.div_ceil(BLOCK) * BLOCK * d];
+        for i in 0..n {
+            let base = (i / BLOCK) * BLOCK * d + i % BLOCK;
+            for (t, v) in m.row(i).iter().enumerate() {
+                data[base + t * BLOCK] = *v as f32;
+            }
+        }
+        Flat32 { n, d, data, kernel }
+    }
+
+    /// Bytes held (the blocked f32 data).
+    pub fn bytes(&self) -> usize {
+        self.data.len() * 4
+    }
+
+    /// Runs `op` on the chosen backend.
+    fn run<Op: WithSimd>(&self, op: Op) -> Op::Output {
+        match self.kernel {
+            KernelChoice::Scalar => pulp::Simd::vectorize(pulp::Scalar, op),
+            KernelChoice::Simd | KernelChoice::Auto => isa::dispatch(op),
+        }
+    }
+
+    /// The blocks holding block-aligned `rows`.
+    fn blocks(&self, rows: &Range<usize>) -> &[f32] {
+        debug_assert_eq!(rows.start % BLOCK, 0);
+        let w = BLOCK * self.d;
+        &self.data[rows.start / BLOCK * w..rows.end.div_ceil(BLOCK) * w]
+    }
+
+    /// Calls `f(i, v)` in row order for the rows `i` of block-aligned `rows`, with `v`
+    /// the f32 distance of row `i` to the single center `c`.
+    fn per_row_distances(&self, rows: Range<usize>, c: &[f32], f: impl FnMut(usize, f32)) {
+        self.run(Distances {
+            blocks: self.blocks(&rows),
+            rows,
+            d: self.d,
+            c,
+            f,
+        });
+    }
+}
+
+/// Rounds f64 centers (`m × d`) to f32.
+fn to_f32(c: &[f64]) -> Vec<f32> {
+    c.iter().map(|&v| v as f32).collect()
+}
+
+impl Layout for Flat32 {
+    fn n(&self) -> usize {
+        self.n
+    }
+    fn d(&self) -> usize {
+        self.d
+    }
+    fn row<'a>(&'a self, i: usize, buf: &'a mut Vec<f64>) -> &'a [f64] {
+        let base = (i / BLOCK) * BLOCK * self.d + i % BLOCK;
+        buf.clear();
+        buf.extend((0..self.d).map(|t| self.data[base + t * BLOCK] as f64));
+        buf
+    }
+    fn assign(
+        &self,
+        rows: Range<usize>,
+        centers: &Centers,
+        labels: &mut [u32],
+        part: &mut Partial,
+        accumulate: bool,
+    ) {
+        self.run(Assign {
+            blocks: self.blocks(&rows),
+            d: self.d,
+            c: &centers.prepared.c32,
+            k: centers.k(),
+            labels,
+            part,
+            accumulate,
+        });
+    }
+    fn update_closest(
+        &self,
+        rows: Range<usize>,
+        c: &[f64],
+        closest: &mut [f64],
+        init: bool,
+    ) -> f64 {
+        let c = to_f32(c);
+        let start = rows.start;
+        let mut s = 0.0;
+        self.per_row_distances(rows, &c, |i, v| {
+            let v = v as f64;
+            let slot = &mut closest[i - start];
+            if init || v < *slot {
+                *slot = v;
+            }
+            s += *slot;
+        });
+        s
+    }
+    fn potentials(
+        &self,
+        rows: Range<usize>,
+        cands: &[f64],
+        closest: &[f64],
+        weights: Option<&[f64]>,
+        pots: &mut [f64],
+    ) {
+        // Row order per candidate: each candidate's sum is its own chain, so computing
+        // the candidates one after another gives the same sums as interleaving them.
+        let d = self.d;
+        let start = rows.start;
+        for (p, cand) in pots.iter_mut().zip(cands.chunks_exact(d)) {
+            let c = to_f32(cand);
+            let mut acc = 0.0;
+            self.per_row_distances(rows.clone(), &c, |i, v| {
+                let m = (v as f64).min(closest[i - start]);
+                acc += match weights {
+                    Some(w) => w[i - start] * m,
+                    None => m,
+                };
+            });
+            *p = acc;
+        }
+    }
+    fn name(&self) -> &'static str {
+        "flat-f32"
+    }
+}
+
+/// f32 distances of the rows of `blocks` (`rows`) to one center, handed to `f` in
+/// row order.
+struct Distances<'a, F> {
+    blocks: &'a [f32],
+    rows: Range<usize>,
+    d: usize,
+    c: &'a [f32],
+    f: F,
+}
+
+impl<F: FnMut(usize, f32)> WithSimd for Distances<'_, F> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let Distances {
+            blocks,
+            rows,
+            d,
+            c,
+            mut f,
+        } = self;
+        let groups = BLOCK / S::F32_LANES;
+        let mut out = [0.0f32; BLOCK];
+        for (b, blk) in blocks.chunks_exact(BLOCK * d).enumerate() {
+            let (bv, _) = S::as_simd_f32s(blk);
+            let (ov, _) = S::as_mut_simd_f32s(&mut out[..]);
+            for (g, o) in ov.iter_mut().enumerate().take(groups) {
+                let mut acc = simd.splat_f32s(0.0);
+                for (t, &ct) in c.iter().enumerate().take(d) {
+                    let diff = simd.sub_f32s(bv[t * groups + g], simd.splat_f32s(ct));
+                    acc = simd.mul_add_f32s(diff, diff, acc);
+                }
+                *o = acc;
+            }
+            let i0 = rows.start + b * BLOCK;
+            for (r, v) in out.iter().enumerate().take(rows.end.saturating_sub(i0)) {
+                f(i0 + r, *v);
+            }
+        }
+    }
+}
+
+/// The assignment step over the rows of `blocks` (`labels.len()` rows): the f32 argmin
+/// of each row (lowest index on ties), [`TILE`] centers at a time in registers;
+/// changed labels counted; each row added to `part` in row order (f64) when
+/// `accumulate`.
+struct Assign<'a> {
+    blocks: &'a [f32],
+    d: usize,
+    /// `k × d` row-major, f32.
+    c: &'a [f32],
+    k: usize,
+    labels: &'a mut [u32],
+    part: &'a mut Partial,
+    accumulate: bool,
+}
+
+impl WithSimd for Assign<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let Assign {
+            blocks,
+            d,
+            c,
+            k,
+            labels,
+            part,
+            accumulate,
+        } = self;
+        let groups = BLOCK / S::F32_LANES;
+        let mut out = [0u32; BLOCK];
+        for (blk, lab) in blocks.chunks_exact(BLOCK * d).zip(labels.chunks_mut(BLOCK)) {
+            let (bv, _) = S::as_simd_f32s(blk);
+            let (lv, _) = S::as_mut_simd_u32s(&mut out[..]);
+            for (g, lo) in lv.iter_mut().enumerate().take(groups) {
+                let mut best = simd.splat_f32s(f32::INFINITY);
+                let mut arg = simd.splat_u32s(0);
+                let mut j0 = 0;
+                while j0 + TILE <= k {
+                    let mut acc = [simd.splat_f32s(0.0); TILE];
+                    for t in 0..d {
+                        let x = bv[t * groups + g];
+                        for (jj, a) in acc.iter_mut().enumerate() {
+                            let ct = simd.splat_f32s(c[(j0 + jj) * d + t]);
+                            let diff = simd.sub_f32s(x, ct);
+                            *a = simd.mul_add_f32s(diff, diff, *a);
+                        }
+                    }
+                    for (jj, a) in acc.iter().enumerate() {
+                        let lt = simd.less_than_f32s(*a, best);
+                        best = simd.select_f32s(lt, *a, best);
+                        arg = simd.select_u32s(lt, simd.splat_u32s((j0 + jj) as u32), arg);
+                    }
+                    j0 += TILE;
+                }
+                for j in j0..k {
+                    let mut a = simd.splat_f32s(0.0);
+                    for t in 0..d {
+                        let diff = simd.sub_f32s(bv[t * groups + g], simd.splat_f32s(c[j * d + t]));
+                        a = simd.mul_add_f32s(diff, diff, a);
+                    }
+                    let lt = simd.less_than_f32s(a, best);
+                    best = simd.select_f32s(lt, a, best);
+                    arg = simd.select_u32s(lt, simd.splat_u32s(j as u32), arg);
+                }
+                *lo = arg;
+            }
+            for (r, (slot, &l)) in lab.iter_mut().zip(&out).enumerate() {
+                if *slot != l {
+                    part.changed += 1;
+                    *slot = l;
+                }
+                if accumulate {
+                    let l = l as usize;
+                    let s = &mut part.sums[l * d..(l + 1) * d];
+                    for (t, a) in s.iter_mut().enumerate() {
+                        *a += blk[t * BLOCK + r] as f64;
+                    }
+                    part.counts[l] += 1.0;
+                }
+            }
+        }
+    }
+}
