@@ -1,7 +1,8 @@
 //! `cargo bench -p kernels --bench kernels`: wall-time benches (Criterion) of the
 //! assignment step, one Lloyd iteration, k-means++ seeding, CSV parsing and output
 //! writing, for the
-//! `aos` and `flat` layouts, every SIMD level this machine has, and 1 and 2 threads,
+//! `aos` and `flat` layouts (and the assignment step of `--precision f32`'s
+//! `flat32`), every SIMD level this machine has, and 1 and 2 threads,
 //! over the seed's shapes (n = 256k; d ∈ {2, 8, 32}; k ∈ {8, 32}) and a
 //! cache-resident n = 4096.
 //!
@@ -24,6 +25,7 @@ use kernels::layout::{Centers, Flat, Layout, Partial};
 use kernels::lloyd::{lloyd, Params, CHUNK_ROWS};
 use kernels::output::{write_output, LabelMatrix, OutputFormat, OutputSpec};
 use kernels::rng::Rng;
+use kernels::single::Flat32;
 use std::time::Duration;
 
 fn quick() -> bool {
@@ -128,6 +130,24 @@ fn bench_assign(c: &mut Criterion) {
                             |b| {
                                 b.iter(|| {
                                     assign_pass(&flat, &exec, &centers, &mut labels, &mut parts)
+                                })
+                            },
+                        );
+                    }
+                    // `--precision f32`: same flop count, half the bytes (pulp's scalar
+                    // backend is left out: its per-lane fused multiply-add is a libm call
+                    // on x86-64).
+                    let flat32 = Flat32::from_matrix(&m, KernelChoice::Simd);
+                    for level in isa_levels().into_iter().filter(|&l| l != Isa::Scalar) {
+                        isa::set_max_isa(Some(level));
+                        g.bench_function(
+                            BenchmarkId::new(
+                                format!("flat32-simd-{}", level.name()),
+                                format!("t{threads}"),
+                            ),
+                            |b| {
+                                b.iter(|| {
+                                    assign_pass(&flat32, &exec, &centers, &mut labels, &mut parts)
                                 })
                             },
                         );

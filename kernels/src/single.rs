@@ -102,9 +102,11 @@ impl Flat32 {
         &self.data[rows.start / BLOCK * w..rows.end.div_ceil(BLOCK) * w]
     }
 
-    /// Calls `f(i, v)` in row order for the rows `i` of block-aligned `rows`, with `v`
-    /// the f32 distance of row `i` to the single center `c`.
-    fn per_row_distances(&self, rows: Range<usize>, c: &[f32], f: impl FnMut(usize, f32)) {
+    /// Calls `f(i, j, v)` for the rows `i` of block-aligned `rows` and the centers `j`
+    /// of `c` (`m × d`), with `v` the f32 distance of row `i` to center `j`: block by
+    /// block, and within a block center by center, so for each `j` the rows come in
+    /// order (each block is read once for all centers).
+    fn per_row_distances(&self, rows: Range<usize>, c: &[f32], f: impl FnMut(usize, usize, f32)) {
         self.run(Distances {
             blocks: self.blocks(&rows),
             rows,
@@ -161,7 +163,7 @@ impl Layout for Flat32 {
         let c = to_f32(c);
         let start = rows.start;
         let mut s = 0.0;
-        self.per_row_distances(rows, &c, |i, v| {
+        self.per_row_distances(rows, &c, |i, _, v| {
             let v = v as f64;
             let slot = &mut closest[i - start];
             if init || v < *slot {
@@ -179,30 +181,25 @@ impl Layout for Flat32 {
         weights: Option<&[f64]>,
         pots: &mut [f64],
     ) {
-        // Row order per candidate: each candidate's sum is its own chain, so computing
-        // the candidates one after another gives the same sums as interleaving them.
-        let d = self.d;
+        // Each candidate's sum is its own chain over the rows in order.
         let start = rows.start;
-        for (p, cand) in pots.iter_mut().zip(cands.chunks_exact(d)) {
-            let c = to_f32(cand);
-            let mut acc = 0.0;
-            self.per_row_distances(rows.clone(), &c, |i, v| {
-                let m = (v as f64).min(closest[i - start]);
-                acc += match weights {
-                    Some(w) => w[i - start] * m,
-                    None => m,
-                };
-            });
-            *p = acc;
-        }
+        let c = to_f32(cands);
+        pots.fill(0.0);
+        self.per_row_distances(rows, &c, |i, j, v| {
+            let m = (v as f64).min(closest[i - start]);
+            pots[j] += match weights {
+                Some(w) => w[i - start] * m,
+                None => m,
+            };
+        });
     }
     fn name(&self) -> &'static str {
         "flat-f32"
     }
 }
 
-/// f32 distances of the rows of `blocks` (`rows`) to one center, handed to `f` in
-/// row order.
+/// f32 distances of the rows of `blocks` (`rows`) to the centers of `c` (`m × d`),
+/// handed to `f(row, center, value)` block by block, center by center.
 struct Distances<'a, F> {
     blocks: &'a [f32],
     rows: Range<usize>,
@@ -211,7 +208,7 @@ struct Distances<'a, F> {
     f: F,
 }
 
-impl<F: FnMut(usize, f32)> WithSimd for Distances<'_, F> {
+impl<F: FnMut(usize, usize, f32)> WithSimd for Distances<'_, F> {
     type Output = ();
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) {
@@ -226,18 +223,20 @@ impl<F: FnMut(usize, f32)> WithSimd for Distances<'_, F> {
         let mut out = [0.0f32; BLOCK];
         for (b, blk) in blocks.chunks_exact(BLOCK * d).enumerate() {
             let (bv, _) = S::as_simd_f32s(blk);
-            let (ov, _) = S::as_mut_simd_f32s(&mut out[..]);
-            for (g, o) in ov.iter_mut().enumerate().take(groups) {
-                let mut acc = simd.splat_f32s(0.0);
-                for (t, &ct) in c.iter().enumerate().take(d) {
-                    let diff = simd.sub_f32s(bv[t * groups + g], simd.splat_f32s(ct));
-                    acc = simd.mul_add_f32s(diff, diff, acc);
-                }
-                *o = acc;
-            }
             let i0 = rows.start + b * BLOCK;
-            for (r, v) in out.iter().enumerate().take(rows.end.saturating_sub(i0)) {
-                f(i0 + r, *v);
+            for (j, cj) in c.chunks_exact(d).enumerate() {
+                let (ov, _) = S::as_mut_simd_f32s(&mut out[..]);
+                for (g, o) in ov.iter_mut().enumerate().take(groups) {
+                    let mut acc = simd.splat_f32s(0.0);
+                    for (t, &ct) in cj.iter().enumerate() {
+                        let diff = simd.sub_f32s(bv[t * groups + g], simd.splat_f32s(ct));
+                        acc = simd.mul_add_f32s(diff, diff, acc);
+                    }
+                    *o = acc;
+                }
+                for (r, v) in out.iter().enumerate().take(rows.end.saturating_sub(i0)) {
+                    f(i0 + r, j, *v);
+                }
             }
         }
     }
