@@ -422,6 +422,34 @@ impl WithSimd for Seed<'_> {
     }
 }
 
+/// A computation over canonical distances of single rows (Elkan's bounded pass), run by
+/// [`with_canonical_dist2`] inside the active ISA level, so the distance it is given,
+/// [`canonical_dist2`] at that level, inlines into its loops.
+pub trait CanonicalOp {
+    type Output;
+    /// Runs with `dist2`, bit for bit [`crate::layout::dist2`]. Implementations should
+    /// be `#[inline(always)]` so their loops are compiled at the dispatched level.
+    fn run(self, dist2: impl Fn(&[f64], &[f64]) -> f64 + Copy) -> Self::Output;
+}
+
+struct Canonical<Op>(Op);
+
+impl<Op: CanonicalOp> WithSimd for Canonical<Op> {
+    type Output = Op::Output;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> Op::Output {
+        self.0
+            .run(move |a: &[f64], b: &[f64]| canonical_dist2::<S>(simd, a, b))
+    }
+}
+
+/// Runs `op` with [`canonical_dist2`] at the active ISA level (see
+/// [`super::isa::dispatch`]).
+#[inline]
+pub fn with_canonical_dist2<Op: CanonicalOp>(op: Op) -> Op::Output {
+    super::isa::dispatch(Canonical(op))
+}
+
 /// [`dist2`](crate::layout::dist2) bit for bit, vectorized along the row: vector `v`
 /// of the row (features `v·L .. v·L + L`) belongs to partials `(v·L) % 8 ..`, so with
 /// `G = 8 / L` accumulators, vector `v` goes to accumulator `v % G`; the zero-padded
