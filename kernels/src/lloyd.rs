@@ -17,7 +17,7 @@
 
 use crate::exec::Exec;
 use crate::init::Init;
-use crate::kernel::simd::{with_canonical_dist2, CanonicalOp};
+use crate::kernel::simd::{with_canonical_dist2, CanonicalOp, Dist2};
 use crate::layout::{dist2, Centers, Layout, Partial};
 use crate::rng::Rng;
 use std::ops::Range;
@@ -279,10 +279,17 @@ impl Margin {
         v * (1.0 + self.eps) + 1e-300
     }
 
-    /// `v` widened downwards, at least 0 (a lower bound stays one).
+    /// `v` widened downwards, at least 0 (a lower bound stays one). (`w.max(0.0)` as a
+    /// comparison, the same value for every `w` including NaN, which vectorizes to one
+    /// instruction where `f64::max` needs a NaN fix-up.)
     #[inline(always)]
     fn down(self, v: f64) -> f64 {
-        (v * (1.0 - self.eps) - 1e-300).max(0.0)
+        let w = v * (1.0 - self.eps) - 1e-300;
+        if w > 0.0 {
+            w
+        } else {
+            0.0
+        }
     }
 
     /// Whether a point with upper bound `u` on the distance to its center and lower
@@ -366,6 +373,8 @@ impl CenterBounds {
                         self.half_cc[j * k + j2] = self.margin.down(0.5 * dd.sqrt());
                     }
                     m = m.min(dd);
+                } else if pairs {
+                    self.half_cc[j * k + j] = f64::INFINITY;
                 }
             }
             self.half_sep[j] = self.margin.down(0.5 * m.sqrt());
@@ -619,6 +628,16 @@ impl Elkan {
     }
 }
 
+/// The larger of two bounds (neither is NaN), as a comparison, which vectorizes.
+#[inline(always)]
+fn max(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
 /// The rows of one chunk of an Elkan pass, run with the vectorized canonical distance.
 struct ElkanRows<'a, 'b, L> {
     cb: &'a CenterBounds,
@@ -641,7 +660,7 @@ impl<L: Layout> CanonicalOp for ElkanRows<'_, '_, L> {
     /// lexicographically smaller: every center not computed is strictly farther in
     /// canonical distance than the best, so the label is the canonical argmin.
     #[inline(always)]
-    fn run(self, dist2: impl Fn(&[f64], &[f64]) -> f64 + Copy) {
+    fn run<D: Dist2>(self, dist: D) {
         let ElkanRows {
             cb,
             x,
@@ -652,6 +671,9 @@ impl<L: Layout> CanonicalOp for ElkanRows<'_, '_, L> {
         } = self;
         let k = centers.k();
         let mg = cb.margin;
+        let dist2 = |a: &[f64], b: &[f64]| dist.dist2(a, b);
+        // One flag a center (padded with zeros to whole words of eight).
+        let mut open = vec![0u8; k.div_ceil(8) * 8];
         for r in 0..ch.lab.len() {
             let row = x.row(s0 + r);
             let lo = &mut ch.lo[r * k..(r + 1) * k];
@@ -667,36 +689,53 @@ impl<L: Layout> CanonicalOp for ElkanRows<'_, '_, L> {
                 ch.up[r] = mg.up(db.sqrt());
                 best
             } else {
-                for (l, m) in lo.iter_mut().zip(&cb.moved) {
-                    *l = mg.down(*l - m);
-                }
                 let a = ch.lab[r] as usize;
                 let mut u = mg.up(ch.up[r] + cb.moved[a]);
                 let mut best = a;
-                if !mg.clear(u, cb.half_sep[a]) {
+                if mg.clear(u, cb.half_sep[a]) {
+                    for (l, m) in lo.iter_mut().zip(&cb.moved) {
+                        *l = mg.down(*l - m);
+                    }
+                } else {
+                    // The bounds moved, and a flag byte per center they do not exclude,
+                    // in one branch-free (vectorized) loop; the diagonal of `half_cc` is
+                    // +∞, so the row's own center is never flagged.
+                    let near = &cb.half_cc[a * k..(a + 1) * k];
+                    let moved = &cb.moved[..k];
+                    for j in 0..k {
+                        let l = mg.down(lo[j] - moved[j]);
+                        lo[j] = l;
+                        open[j] = u8::from(!mg.clear(u, max(l, near[j])));
+                    }
+                    // The flagged centers in index order, eight flags at a time.
                     let mut db = f64::NAN;
                     let mut tight = false;
-                    for j in 0..k {
-                        if j == best {
-                            continue;
-                        }
-                        let bound = lo[j].max(cb.half_cc[best * k + j]);
-                        if mg.clear(u, bound) {
-                            continue;
-                        }
-                        if !tight {
-                            db = dist2(row, centers.row(best));
-                            let s = db.sqrt();
-                            (u, lo[best], tight) = (mg.up(s), mg.down(s), true);
+                    for (w, flags) in open.chunks_exact(8).enumerate() {
+                        let mut bits = u64::from_le_bytes(flags.try_into().expect("8 flags"));
+                        while bits != 0 {
+                            let j = w * 8 + (bits.trailing_zeros() / 8) as usize;
+                            bits &= bits - 1;
+                            if j == best {
+                                continue;
+                            }
+                            let bound = max(lo[j], cb.half_cc[best * k + j]);
                             if mg.clear(u, bound) {
                                 continue;
                             }
-                        }
-                        let dj = dist2(row, centers.row(j));
-                        let s = dj.sqrt();
-                        lo[j] = mg.down(s);
-                        if dj < db || (dj == db && j < best) {
-                            (best, db, u) = (j, dj, mg.up(s));
+                            if !tight {
+                                db = dist2(row, centers.row(best));
+                                let s = db.sqrt();
+                                (u, lo[best], tight) = (mg.up(s), mg.down(s), true);
+                                if mg.clear(u, bound) {
+                                    continue;
+                                }
+                            }
+                            let dj = dist2(row, centers.row(j));
+                            let s = dj.sqrt();
+                            lo[j] = mg.down(s);
+                            if dj < db || (dj == db && j < best) {
+                                (best, db, u) = (j, dj, mg.up(s));
+                            }
                         }
                     }
                 }
