@@ -8,7 +8,8 @@
 //!   distance [`layout::dist2`], and the flat layout.
 //! * [`kernel`]: assignment kernels of the flat layout (scalar reference, portable SIMD).
 //! * [`init`]: k-means++, greedy k-means++, random and explicit initial centers.
-//! * [`lloyd`]: Lloyd's algorithm with scikit-learn's stopping rule.
+//! * [`lloyd`]: Lloyd's algorithm with scikit-learn's stopping rule; the assignment step
+//!   by every distance, or by Hamerly's or Elkan's bounds (same results bit for bit).
 //! * [`single`]: the f32 layout of `--precision f32` (f32 distances, f64 sums).
 //! * [`output`]: atomic CSV / `.npy` output.
 //! * [`exec`]: the deterministic parallel execution scheme.

@@ -17,6 +17,7 @@
 
 use crate::exec::Exec;
 use crate::init::{Init, WarmSeeds};
+use crate::kernel::simd::{with_canonical_dist2, CanonicalOp, Dist2};
 use crate::layout::{dist2, Centers, Layout, Partial};
 use crate::rng::Rng;
 use std::ops::Range;
@@ -43,6 +44,14 @@ pub enum Algorithm {
     /// cannot change is skipped (its sums are still accumulated, in row order).
     /// 16 bytes per point.
     Hamerly,
+    /// Elkan's bounds (2003): per point an upper bound on the distance to its center
+    /// and a lower bound on the distance to each center (`8·n·k` bytes, plus 8 per
+    /// point), plus half the distance between every two centers (`k × k`, recomputed
+    /// after each update). A point is skipped when its upper bound is below half the
+    /// distance from its center to the nearest other; otherwise only the centers whose
+    /// bounds do not exclude them are measured (with the vectorized canonical distance).
+    /// Every bound is widened by the rounding of the canonical distance, as Hamerly's.
+    Elkan,
 }
 
 impl std::str::FromStr for Algorithm {
@@ -51,8 +60,9 @@ impl std::str::FromStr for Algorithm {
         match s {
             "lloyd" => Ok(Algorithm::Lloyd),
             "hamerly" => Ok(Algorithm::Hamerly),
+            "elkan" => Ok(Algorithm::Elkan),
             other => Err(format!(
-                "unknown algorithm `{other}` (lloyd, hamerly, auto)"
+                "unknown algorithm `{other}` (lloyd, hamerly, elkan, auto)"
             )),
         }
     }
@@ -63,7 +73,10 @@ impl std::str::FromStr for Algorithm {
 /// is cheap to skip relative to the bookkeeping (d ≤ 4, or d ≤ 16 with k ≥ 64);
 /// the blocked SIMD Lloyd elsewhere, where the fused kernel computes all k distances
 /// of a row for little more than Hamerly's tests cost (and blobs converge in a few
-/// iterations after greedy k-means++, so there is little to prune).
+/// iterations after greedy k-means++, so there is little to prune). Never Elkan: it
+/// measured 1.6–5× Lloyd's time on the grid (d = 2, 8, 32; k = 16, 64, 128) and beat it
+/// only on blobs at d ≥ 64 with k = 128 (0.90–0.91), where Hamerly is faster at d = 64
+/// (0.80) and not at d = 128 (1.01); it also needs `8·n·k` bytes.
 pub fn auto_algorithm(_n: usize, d: usize, k_max: usize) -> Algorithm {
     if k_max > 1 && (d <= 4 || (d <= 16 && k_max >= 64)) {
         Algorithm::Hamerly
@@ -246,12 +259,170 @@ fn assign_all<L: Layout>(
     });
 }
 
-/// One chunk of a Hamerly pass.
-struct HamChunk<'a> {
+/// The rounding margin of the bounds of Hamerly's and Elkan's algorithms. Their bounds
+/// are distances (not squared), kept conservative: every bound is widened by a relative
+/// margin that covers the rounding of the canonical distances, so a point (or a center)
+/// is skipped only when no rounding could change its canonical label (exact ties are
+/// never skipped: they go through the canonical argmin).
+#[derive(Clone, Copy, Debug)]
+struct Margin {
+    eps: f64,
+}
+
+impl Margin {
+    fn new(d: usize) -> Self {
+        // The canonical dist2 is within (d + 8)·ε relative of the exact squared distance
+        // (error of a sum of non-negative terms of depth ≤ d / 8 + 3); its square root
+        // within half that; 16× covers the bound updates' roundings.
+        Margin {
+            eps: 16.0 * (d as f64 + 8.0) * f64::EPSILON,
+        }
+    }
+
+    /// `v` widened upwards (an upper bound stays one).
+    #[inline(always)]
+    fn up(self, v: f64) -> f64 {
+        v * (1.0 + self.eps) + 1e-300
+    }
+
+    /// `v` widened downwards, at least 0 (a lower bound stays one). (`w.max(0.0)` as a
+    /// comparison, the same value for every `w` including NaN, which vectorizes to one
+    /// instruction where `f64::max` needs a NaN fix-up.)
+    #[inline(always)]
+    fn down(self, v: f64) -> f64 {
+        let w = v * (1.0 - self.eps) - 1e-300;
+        if w > 0.0 {
+            w
+        } else {
+            0.0
+        }
+    }
+
+    /// Whether a point with upper bound `u` on the distance to its center and lower
+    /// bound `bound` on the distance to another center (or to every other) keeps its
+    /// center: the gap must exceed the rounding of the canonical distances, so the
+    /// canonical argmin cannot differ (and no exact tie is skipped).
+    #[inline(always)]
+    fn clear(self, u: f64, bound: f64) -> bool {
+        self.up(u) < self.down(bound)
+    }
+}
+
+/// What the bounded algorithms know of the centers: how far each moved in the last
+/// update (grown) and how far apart they are (shrunk).
+struct CenterBounds {
+    margin: Margin,
+    /// How far each center moved in the last update (grown).
+    moved: Vec<f64>,
+    /// The largest and second largest `moved`, and the index of the largest.
+    max1: f64,
+    max2: f64,
+    arg1: usize,
+    /// Half the distance from each center to its nearest other center (shrunk).
+    half_sep: Vec<f64>,
+    /// Elkan only (empty for Hamerly): half the distance between every two centers,
+    /// `k × k` row-major (shrunk; the diagonal is unused).
+    half_cc: Vec<f64>,
+}
+
+impl CenterBounds {
+    /// `pairs`: also keep the `k × k` half distances (Elkan).
+    fn new(k: usize, d: usize, pairs: bool) -> Self {
+        CenterBounds {
+            margin: Margin::new(d),
+            moved: vec![0.0; k],
+            max1: 0.0,
+            max2: 0.0,
+            arg1: 0,
+            half_sep: vec![0.0; k],
+            half_cc: if pairs { vec![0.0; k * k] } else { Vec::new() },
+        }
+    }
+
+    /// Records how far each center moves from `old` to `new` (before `centers.set`).
+    fn moved(&mut self, old: &Centers, new: &[f64]) {
+        let d = old.d();
+        let (mut m1, mut m2, mut a1) = (0.0f64, 0.0f64, 0usize);
+        for j in 0..old.k() {
+            let p = self
+                .margin
+                .up(dist2(old.row(j), &new[j * d..(j + 1) * d]).sqrt());
+            self.moved[j] = p;
+            if p > m1 {
+                m2 = m1;
+                m1 = p;
+                a1 = j;
+            } else if p > m2 {
+                m2 = p;
+            }
+        }
+        (self.max1, self.max2, self.arg1) = (m1, m2, a1);
+    }
+
+    /// After a pass: the bounds now hold for the current centers.
+    fn reset_moves(&mut self) {
+        self.moved.fill(0.0);
+        (self.max1, self.max2, self.arg1) = (0.0, 0.0, 0);
+    }
+
+    /// Half the distance from each center to its nearest other one (and, for Elkan, to
+    /// every other one), for the current centers.
+    fn separation(&mut self, centers: &Centers) {
+        let k = centers.k();
+        let pairs = !self.half_cc.is_empty();
+        for j in 0..k {
+            let mut m = f64::INFINITY;
+            for j2 in 0..k {
+                if j2 != j {
+                    let dd = dist2(centers.row(j), centers.row(j2));
+                    if pairs {
+                        self.half_cc[j * k + j2] = self.margin.down(0.5 * dd.sqrt());
+                    }
+                    m = m.min(dd);
+                } else if pairs {
+                    self.half_cc[j * k + j] = f64::INFINITY;
+                }
+            }
+            self.half_sep[j] = self.margin.down(0.5 * m.sqrt());
+        }
+    }
+}
+
+/// One chunk of a bounded pass: its labels, upper bounds, lower bounds (one a row for
+/// Hamerly, `k` a row for Elkan) and partial sums.
+struct BoundChunk<'a> {
     lab: &'a mut [u32],
     up: &'a mut [f64],
     lo: &'a mut [f64],
     part: &'a mut Partial,
+}
+
+/// A pass of a bounded algorithm over all rows: the waves of [`Work::waves`], each
+/// cut into [`CHUNK_ROWS`] chunks with their labels and bounds (`per_row` lower bounds
+/// a row), and `chunk(first_row, piece)` called for each on the pool. Rows are
+/// independent and sums are accumulated per chunk, so results do not depend on the
+/// thread count.
+#[allow(clippy::too_many_arguments)]
+fn bounded_waves(
+    n: usize,
+    exec: &Exec,
+    labels: &mut [u32],
+    upper: &mut [f64],
+    lower: &mut [f64],
+    per_row: usize,
+    work: &mut Work,
+    chunk: impl Fn(usize, &mut BoundChunk) + Sync,
+) {
+    work.waves(n, |wave, parts| {
+        let mut items: Vec<BoundChunk> = labels[wave.clone()]
+            .chunks_mut(CHUNK_ROWS)
+            .zip(upper[wave.clone()].chunks_mut(CHUNK_ROWS))
+            .zip(lower[wave.start * per_row..wave.end * per_row].chunks_mut(CHUNK_ROWS * per_row))
+            .zip(parts.iter_mut())
+            .map(|(((lab, up), lo), part)| BoundChunk { lab, up, lo, part })
+            .collect();
+        exec.for_each(&mut items, |c, ch| chunk(wave.start + c * CHUNK_ROWS, ch));
+    });
 }
 
 /// Per-thread buffers of the full search (kept across chunks).
@@ -265,25 +436,14 @@ struct HamScratch {
     buf: Vec<f64>,
 }
 
-/// Hamerly's bounds (distances, not squared), kept conservative: every bound is
-/// widened by a relative margin that covers the rounding of the canonical distances,
-/// so a point is skipped only when no rounding could change its canonical label
-/// (exact ties are never skipped: they go through the canonical argmin).
+/// Hamerly's bounds (distances, widened by [`Margin`]).
 struct Hamerly {
     /// Upper bound on the distance from each point to its center.
     upper: Vec<f64>,
     /// Lower bound on the distance from each point to every other center.
     lower: Vec<f64>,
-    /// Half the distance from each center to its nearest other center (shrunk).
-    half_sep: Vec<f64>,
-    /// How far each center moved in the last update (grown).
-    moved: Vec<f64>,
-    /// The largest and second largest `moved`, and the index of the largest.
-    max1: f64,
-    max2: f64,
-    arg1: usize,
-    /// Relative margin on every bound.
-    eps: f64,
+    /// Moves and separations of the centers.
+    cb: CenterBounds,
     /// Whether the bounds have been set (after the first full pass).
     ready: bool,
 }
@@ -293,32 +453,9 @@ impl Hamerly {
         Hamerly {
             upper: vec![0.0; n],
             lower: vec![0.0; n],
-            half_sep: vec![0.0; k],
-            moved: vec![0.0; k],
-            max1: 0.0,
-            max2: 0.0,
-            arg1: 0,
-            // The canonical dist2 is within (d + 8)·ε relative of the exact squared
-            // distance (error of a sum of non-negative terms of depth ≤ d / 8 + 3); its
-            // square root within half that; 16× covers the bound updates' roundings.
-            eps: 16.0 * (d as f64 + 8.0) * f64::EPSILON,
+            cb: CenterBounds::new(k, d, false),
             ready: false,
         }
-    }
-
-    fn up(&self, v: f64) -> f64 {
-        v * (1.0 + self.eps) + 1e-300
-    }
-
-    fn down(&self, v: f64) -> f64 {
-        (v * (1.0 - self.eps) - 1e-300).max(0.0)
-    }
-
-    /// Whether a point with upper bound `u` and lower bound `bound` on every other
-    /// center keeps its label: the gap must exceed the rounding of the canonical
-    /// distances, so the canonical argmin cannot differ (and no exact tie is skipped).
-    fn clear(&self, u: f64, bound: f64) -> bool {
-        self.up(u) < self.down(bound)
     }
 
     /// One chunk: the bound tests; the rows they cannot settle gathered and searched
@@ -326,27 +463,28 @@ impl Hamerly {
     /// sums of every row in row order.
     #[allow(clippy::too_many_arguments)]
     fn chunk<L: Layout>(
-        &self,
+        cb: &CenterBounds,
         x: &L,
         centers: &Centers,
         s0: usize,
         d: usize,
-        ch: &mut HamChunk,
+        ch: &mut BoundChunk,
         sc: &mut HamScratch,
         accumulate: bool,
         weights: Option<&[f64]>,
     ) {
+        let mg = cb.margin;
         sc.need.clear();
         sc.rows.clear();
         for r in 0..ch.lab.len() {
             let a = ch.lab[r] as usize;
-            let mut u = ch.up[r] + self.moved[a];
-            let l = ch.lo[r] - if a == self.arg1 { self.max2 } else { self.max1 };
-            let bound = self.half_sep[a].max(l);
-            if !self.clear(u, bound) {
+            let mut u = ch.up[r] + cb.moved[a];
+            let l = ch.lo[r] - if a == cb.arg1 { cb.max2 } else { cb.max1 };
+            let bound = cb.half_sep[a].max(l);
+            if !mg.clear(u, bound) {
                 let row = x.row(s0 + r, &mut sc.buf);
-                u = self.up(dist2(row, centers.row(a)).sqrt());
-                if !self.clear(u, bound) {
+                u = mg.up(dist2(row, centers.row(a)).sqrt());
+                if !mg.clear(u, bound) {
                     sc.need.push(r);
                     sc.rows.extend_from_slice(row);
                 }
@@ -364,8 +502,8 @@ impl Hamerly {
             for (q, &r) in sc.need.iter().enumerate() {
                 let b = sc.labels[q];
                 let row = &sc.rows[q * d..(q + 1) * d];
-                ch.up[r] = self.up(dist2(row, centers.row(b as usize)).sqrt());
-                ch.lo[r] = self.down(sc.second[q].sqrt());
+                ch.up[r] = mg.up(dist2(row, centers.row(b as usize)).sqrt());
+                ch.lo[r] = mg.down(sc.second[q].sqrt());
                 if ch.lab[r] != b {
                     ch.part.changed += 1;
                     ch.lab[r] = b;
@@ -374,38 +512,6 @@ impl Hamerly {
         }
         if accumulate {
             accumulate_rows(x, s0..s0 + ch.lab.len(), ch.lab, weights, ch.part);
-        }
-    }
-
-    /// Records how far each center moves from `old` to `new` (before `centers.set`).
-    fn moved(&mut self, old: &Centers, new: &[f64]) {
-        let d = old.d();
-        let (mut m1, mut m2, mut a1) = (0.0f64, 0.0f64, 0usize);
-        for j in 0..old.k() {
-            let p = self.up(dist2(old.row(j), &new[j * d..(j + 1) * d]).sqrt());
-            self.moved[j] = p;
-            if p > m1 {
-                m2 = m1;
-                m1 = p;
-                a1 = j;
-            } else if p > m2 {
-                m2 = p;
-            }
-        }
-        (self.max1, self.max2, self.arg1) = (m1, m2, a1);
-    }
-
-    /// Half the distance from each center to its nearest other one.
-    fn separation(&mut self, centers: &Centers) {
-        let k = centers.k();
-        for j in 0..k {
-            let mut m = f64::INFINITY;
-            for j2 in 0..k {
-                if j2 != j {
-                    m = m.min(dist2(centers.row(j), centers.row(j2)));
-                }
-            }
-            self.half_sep[j] = self.down(0.5 * m.sqrt());
         }
     }
 
@@ -428,32 +534,70 @@ impl Hamerly {
             // can still skip next time. `lloyd` records the moves and the separation
             // after every center update, before the next pass reads them.
             assign_all(x, exec, centers, labels, work, accumulate, weights);
-            let mut upper = std::mem::take(&mut self.upper);
-            let this = &*self;
-            let mut chunks: Vec<&mut [f64]> = upper.chunks_mut(CHUNK_ROWS).collect();
+            let mg = self.cb.margin;
+            let mut chunks: Vec<&mut [f64]> = self.upper.chunks_mut(CHUNK_ROWS).collect();
             exec.for_each(&mut chunks, |c, up| {
                 let mut buf = Vec::new();
                 for (r, u) in up.iter_mut().enumerate() {
                     let i = c * CHUNK_ROWS + r;
                     let row = x.row(i, &mut buf);
-                    *u = this.up(dist2(row, centers.row(labels[i] as usize)).sqrt());
+                    *u = mg.up(dist2(row, centers.row(labels[i] as usize)).sqrt());
                 }
             });
-            self.upper = upper;
             self.lower.fill(0.0);
             self.ready = true;
         } else {
-            self.bounded_pass(x, exec, centers, labels, work, accumulate, weights);
+            // A pass once the bounds are set: each chunk's rows are tested, the
+            // unsettled ones searched ([`Hamerly::chunk`]).
+            let d = x.d();
+            let Hamerly {
+                upper, lower, cb, ..
+            } = self;
+            let cb = &*cb;
+            bounded_waves(x.n(), exec, labels, upper, lower, 1, work, |s0, ch| {
+                thread_local! {
+                    static SCRATCH: std::cell::RefCell<HamScratch> =
+                        std::cell::RefCell::new(HamScratch::default());
+                }
+                SCRATCH.with(|sc| {
+                    let mut sc = sc.borrow_mut();
+                    Hamerly::chunk(cb, x, centers, s0, d, ch, &mut sc, accumulate, weights);
+                });
+            });
         }
-        // The bounds now hold for the current centers.
-        self.moved.fill(0.0);
-        (self.max1, self.max2, self.arg1) = (0.0, 0.0, 0);
+        self.cb.reset_moves();
+    }
+}
+
+/// Elkan's bounds (distances, widened by [`Margin`]): per point an upper bound on the
+/// distance to its center and a lower bound on the distance to every center
+/// (`8·n·k` bytes).
+struct Elkan {
+    /// Upper bound on the distance from each point to its center.
+    upper: Vec<f64>,
+    /// Lower bound on the distance from each point to each center, `n × k`.
+    lower: Vec<f64>,
+    /// Moves and separations of the centers, with the `k × k` half distances.
+    cb: CenterBounds,
+    /// Whether the bounds have been set (after the first full pass).
+    ready: bool,
+}
+
+impl Elkan {
+    fn new(n: usize, k: usize, d: usize) -> Self {
+        Elkan {
+            upper: vec![0.0; n],
+            lower: vec![0.0; n * k],
+            cb: CenterBounds::new(k, d, true),
+            ready: false,
+        }
     }
 
-    /// A pass once the bounds are set: each chunk's rows are tested, the unsettled ones
-    /// searched ([`Hamerly::chunk`]).
+    /// One assignment pass: the first computes every distance (labels and all bounds),
+    /// later ones only those the bounds cannot exclude ([`ElkanRows`]); sums accumulated
+    /// in row order per chunk, as Lloyd's.
     #[allow(clippy::too_many_arguments)]
-    fn bounded_pass<L: Layout>(
+    fn assign_all<L: Layout>(
         &mut self,
         x: &L,
         exec: &Exec,
@@ -463,33 +607,208 @@ impl Hamerly {
         accumulate: bool,
         weights: Option<&[f64]>,
     ) {
-        let d = x.d();
-        // Bounds are updated in place chunk by chunk: split them like the labels.
-        let mut upper = std::mem::take(&mut self.upper);
-        let mut lower = std::mem::take(&mut self.lower);
-        let this = &*self;
-        work.waves(x.n(), |wave, parts| {
-            let mut items: Vec<HamChunk> = labels[wave.clone()]
-                .chunks_mut(CHUNK_ROWS)
-                .zip(upper[wave.clone()].chunks_mut(CHUNK_ROWS))
-                .zip(lower[wave.clone()].chunks_mut(CHUNK_ROWS))
-                .zip(parts.iter_mut())
-                .map(|(((lab, up), lo), part)| HamChunk { lab, up, lo, part })
-                .collect();
-            exec.for_each(&mut items, |c, ch| {
-                thread_local! {
-                    static SCRATCH: std::cell::RefCell<HamScratch> =
-                        std::cell::RefCell::new(HamScratch::default());
-                }
-                let s0 = wave.start + c * CHUNK_ROWS;
-                SCRATCH.with(|sc| {
-                    let mut sc = sc.borrow_mut();
-                    this.chunk(x, centers, s0, d, ch, &mut sc, accumulate, weights);
+        let fresh = !self.ready;
+        let Elkan {
+            upper, lower, cb, ..
+        } = self;
+        let cb = &*cb;
+        bounded_waves(
+            x.n(),
+            exec,
+            labels,
+            upper,
+            lower,
+            centers.k(),
+            work,
+            |s0, ch| {
+                with_canonical_dist2(ElkanRows {
+                    cb,
+                    x,
+                    centers,
+                    s0,
+                    ch: &mut *ch,
+                    fresh,
                 });
-            });
-        });
-        self.upper = upper;
-        self.lower = lower;
+                if accumulate {
+                    accumulate_rows(x, s0..s0 + ch.lab.len(), ch.lab, weights, ch.part);
+                }
+            },
+        );
+        self.ready = true;
+        self.cb.reset_moves();
+    }
+}
+
+/// The larger of two bounds (neither is NaN), as a comparison, which vectorizes.
+#[inline(always)]
+fn max(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// The rows of one chunk of an Elkan pass, run with the vectorized canonical distance.
+struct ElkanRows<'a, 'b, L> {
+    cb: &'a CenterBounds,
+    x: &'a L,
+    centers: &'a Centers,
+    s0: usize,
+    ch: &'a mut BoundChunk<'b>,
+    /// First pass: every distance computed, every bound set.
+    fresh: bool,
+}
+
+impl<L: Layout> CanonicalOp for ElkanRows<'_, '_, L> {
+    type Output = ();
+
+    /// Per row, after a center update: the bounds moved by the centers' moves; the row
+    /// skipped when its upper bound clears half the separation of its center; else each
+    /// other center `j` skipped when the upper bound clears `max(l[j], ½ d(c_best, c_j))`
+    /// (the upper bound made exact by one distance the first time it does not), and its
+    /// distance computed otherwise, with the best switched on `(dist2, index)`
+    /// lexicographically smaller: every center not computed is strictly farther in
+    /// canonical distance than the best, so the label is the canonical argmin.
+    #[inline(always)]
+    fn run<D: Dist2>(self, dist: D) {
+        let ElkanRows {
+            cb,
+            x,
+            centers,
+            s0,
+            ch,
+            fresh,
+        } = self;
+        let k = centers.k();
+        let mg = cb.margin;
+        let dist2 = |a: &[f64], b: &[f64]| dist.dist2(a, b);
+        // One flag a center (padded with zeros to whole words of eight).
+        let mut open = vec![0u8; k.div_ceil(8) * 8];
+        let mut rbuf = Vec::new();
+        for r in 0..ch.lab.len() {
+            let row = x.row(s0 + r, &mut rbuf);
+            let lo = &mut ch.lo[r * k..(r + 1) * k];
+            let best = if fresh {
+                let (mut best, mut db) = (0, f64::INFINITY);
+                for (j, l) in lo.iter_mut().enumerate() {
+                    let dj = dist2(row, centers.row(j));
+                    *l = mg.down(dj.sqrt());
+                    if dj < db {
+                        (best, db) = (j, dj);
+                    }
+                }
+                ch.up[r] = mg.up(db.sqrt());
+                best
+            } else {
+                let a = ch.lab[r] as usize;
+                let mut u = mg.up(ch.up[r] + cb.moved[a]);
+                let mut best = a;
+                if mg.clear(u, cb.half_sep[a]) {
+                    for (l, m) in lo.iter_mut().zip(&cb.moved) {
+                        *l = mg.down(*l - m);
+                    }
+                } else {
+                    // The bounds moved, and a flag byte per center they do not exclude,
+                    // in one branch-free (vectorized) loop; the diagonal of `half_cc` is
+                    // +∞, so the row's own center is never flagged.
+                    let near = &cb.half_cc[a * k..(a + 1) * k];
+                    let moved = &cb.moved[..k];
+                    for j in 0..k {
+                        let l = mg.down(lo[j] - moved[j]);
+                        lo[j] = l;
+                        open[j] = u8::from(!mg.clear(u, max(l, near[j])));
+                    }
+                    // The flagged centers in index order, eight flags at a time.
+                    let mut db = f64::NAN;
+                    let mut tight = false;
+                    for (w, flags) in open.chunks_exact(8).enumerate() {
+                        let mut bits = u64::from_le_bytes(flags.try_into().expect("8 flags"));
+                        while bits != 0 {
+                            let j = w * 8 + (bits.trailing_zeros() / 8) as usize;
+                            bits &= bits - 1;
+                            if j == best {
+                                continue;
+                            }
+                            let bound = max(lo[j], cb.half_cc[best * k + j]);
+                            if mg.clear(u, bound) {
+                                continue;
+                            }
+                            if !tight {
+                                db = dist2(row, centers.row(best));
+                                let s = db.sqrt();
+                                (u, lo[best], tight) = (mg.up(s), mg.down(s), true);
+                                if mg.clear(u, bound) {
+                                    continue;
+                                }
+                            }
+                            let dj = dist2(row, centers.row(j));
+                            let s = dj.sqrt();
+                            lo[j] = mg.down(s);
+                            if dj < db || (dj == db && j < best) {
+                                (best, db, u) = (j, dj, mg.up(s));
+                            }
+                        }
+                    }
+                }
+                ch.up[r] = u;
+                best
+            };
+            if ch.lab[r] != best as u32 {
+                ch.part.changed += 1;
+                ch.lab[r] = best as u32;
+            }
+        }
+    }
+}
+
+/// The assignment step of one fit: every distance (Lloyd), or a bounded algorithm with
+/// its bounds. All give the same labels.
+enum Assigner {
+    Lloyd,
+    Hamerly(Hamerly),
+    Elkan(Elkan),
+}
+
+impl Assigner {
+    /// Bounds are kept only with two centers or more.
+    fn new(algorithm: Algorithm, n: usize, k: usize, d: usize) -> Self {
+        match algorithm {
+            _ if k < 2 => Assigner::Lloyd,
+            Algorithm::Lloyd => Assigner::Lloyd,
+            Algorithm::Hamerly => Assigner::Hamerly(Hamerly::new(n, k, d)),
+            Algorithm::Elkan => Assigner::Elkan(Elkan::new(n, k, d)),
+        }
+    }
+
+    /// One assignment pass over all rows (see [`assign_all`]).
+    #[allow(clippy::too_many_arguments)]
+    fn assign_all<L: Layout>(
+        &mut self,
+        x: &L,
+        exec: &Exec,
+        centers: &Centers,
+        labels: &mut [u32],
+        work: &mut Work,
+        accumulate: bool,
+        weights: Option<&[f64]>,
+    ) {
+        match self {
+            Assigner::Lloyd => assign_all(x, exec, centers, labels, work, accumulate, weights),
+            Assigner::Hamerly(h) => {
+                h.assign_all(x, exec, centers, labels, work, accumulate, weights)
+            }
+            Assigner::Elkan(e) => e.assign_all(x, exec, centers, labels, work, accumulate, weights),
+        }
+    }
+
+    /// The center bookkeeping of a bounded algorithm.
+    fn center_bounds(&mut self) -> Option<&mut CenterBounds> {
+        match self {
+            Assigner::Lloyd => None,
+            Assigner::Hamerly(h) => Some(&mut h.cb),
+            Assigner::Elkan(e) => Some(&mut e.cb),
+        }
     }
 }
 
@@ -564,16 +883,13 @@ pub fn lloyd_weighted<L: Layout>(
     let mut new_values = vec![0.0f64; k * d];
     let mut labels = vec![u32::MAX; n];
     let mut work = Work::new(k, d, n, exec.threads());
-    let mut ham = (params.algorithm == Algorithm::Hamerly && k > 1).then(|| Hamerly::new(n, k, d));
+    let mut assigner = Assigner::new(params.algorithm, n, k, d);
     let mut strict = false;
     let mut converged = false;
     let mut iterations = 0;
     for it in 0..params.max_iter {
         iterations = it + 1;
-        match ham.as_mut() {
-            Some(h) => h.assign_all(x, exec, &centers, &mut labels, &mut work, true, weights),
-            None => assign_all(x, exec, &centers, &mut labels, &mut work, true, weights),
-        }
+        assigner.assign_all(x, exec, &centers, &mut labels, &mut work, true, weights);
         relocate_empty(x, &centers, &labels, weights, &mut work.total);
         let mut shift = 0.0;
         for j in 0..k {
@@ -585,12 +901,12 @@ pub fn lloyd_weighted<L: Layout>(
             }
             shift += dist2(new, centers.row(j));
         }
-        if let Some(h) = ham.as_mut() {
-            h.moved(&centers, &new_values);
+        if let Some(cb) = assigner.center_bounds() {
+            cb.moved(&centers, &new_values);
         }
         centers.set(&new_values);
-        if let Some(h) = ham.as_mut() {
-            h.separation(&centers);
+        if let Some(cb) = assigner.center_bounds() {
+            cb.separation(&centers);
         }
         if work.total.changed == 0 {
             strict = true;
@@ -603,10 +919,7 @@ pub fn lloyd_weighted<L: Layout>(
         }
     }
     if !strict {
-        match ham.as_mut() {
-            Some(h) => h.assign_all(x, exec, &centers, &mut labels, &mut work, false, weights),
-            None => assign_all(x, exec, &centers, &mut labels, &mut work, false, weights),
-        }
+        assigner.assign_all(x, exec, &centers, &mut labels, &mut work, false, weights);
     }
     let inertia = inertia_weighted(x, exec, &centers, &labels, weights);
     (

@@ -43,7 +43,7 @@ pub struct Summary {
     pub init: String,
     pub seed: u64,
     pub max_iter: usize,
-    /// The assignment algorithm that ran (`lloyd`, `hamerly`).
+    /// The assignment algorithm that ran (`lloyd`, `hamerly`, `elkan`).
     pub algorithm: String,
     /// Starts per k (`--n-init`).
     pub n_init: usize,

@@ -106,9 +106,9 @@ fn identical_bytes_for_every_thread_count_and_layout() {
     for (layout, kernel, t, init, algorithm) in ["flat", "aos"].iter().flat_map(|l| {
         ["scalar", "auto"].iter().flat_map(move |kn| {
             ["1", "2", "3", "0"].iter().flat_map(move |t| {
-                ["greedy-k-means++", "k-means++"]
-                    .iter()
-                    .flat_map(move |i| ["lloyd", "hamerly"].map(move |a| (*l, *kn, *t, *i, a)))
+                ["greedy-k-means++", "k-means++"].iter().flat_map(move |i| {
+                    ["lloyd", "hamerly", "elkan"].map(move |a| (*l, *kn, *t, *i, a))
+                })
             })
         })
     }) {

@@ -10,10 +10,11 @@ use kernels::exec::Exec;
 use kernels::init::Init;
 use kernels::kernel::KernelChoice;
 use kernels::layout::{Flat, Layout};
-use kernels::lloyd::{absolute_tol, fit, lloyd, Algorithm, Params};
+use kernels::lloyd::{absolute_tol, fit, lloyd, lloyd_weighted, Algorithm, Params};
 
 const THREADS: [usize; 4] = [1, 2, 3, 0];
 const KERNELS: [KernelChoice; 3] = [KernelChoice::Scalar, KernelChoice::Simd, KernelChoice::Auto];
+const ALGORITHMS: [Algorithm; 3] = [Algorithm::Lloyd, Algorithm::Hamerly, Algorithm::Elkan];
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
@@ -43,10 +44,7 @@ fn check_all(rows: &[Vec<f64>], init: &[Vec<f64>], what: &str) {
     let init_flat = flatten(init);
     let mut first: Option<(Vec<u32>, Vec<f64>, f64)> = None;
     let mut run = |x: &dyn Layout, label: String| {
-        for (&t, algorithm) in THREADS
-            .iter()
-            .flat_map(|t| [(t, Algorithm::Lloyd), (t, Algorithm::Hamerly)])
-        {
+        for (&t, algorithm) in THREADS.iter().flat_map(|t| ALGORITHMS.map(|a| (t, a))) {
             let exec = Exec::new(t).unwrap();
             let tol = absolute_tol(&x, &exec, params.tol);
             let params = Params {
@@ -152,6 +150,111 @@ fn duplicates_and_all_equal_points() {
     for k in [2, 6, 7, 10] {
         let init: Vec<Vec<f64>> = (0..k).map(|j| rows[j].clone()).collect();
         check_all(&rows, &init, &format!("duplicates k={k}"));
+    }
+}
+
+/// Exact and near ties in the bounded passes: clusters whose means are ±2 (and 100)
+/// on the first axis, reached from starts on either side, and zero-weight probe points
+/// on and next to the bisector x = 0 (off by 1e-17 .. 1e-14 and a denormal, so some
+/// tie exactly in canonical distance, some only after rounding, some by a few ulps).
+/// The probes' first labels come from the first pass; after the update the second pass
+/// (the final relabel with `max_iter = 1`, every pass with 300) must switch or keep them
+/// exactly as Lloyd does: the canonical argmin, lowest index on ties.
+#[test]
+fn ties_and_near_ties_give_lloyds_labels() {
+    let offsets = [
+        0.0, 5e-324, 1e-17, 1e-16, 2e-16, 3e-16, 4e-16, 5e-16, 1e-15, 3e-15, 1e-14,
+    ];
+    for d in [1usize, 3, 9] {
+        let mut rows: Vec<Vec<f64>> = Vec::new();
+        let mut weights = Vec::new();
+        let point = |x: f64, rest: f64| {
+            let mut r = vec![rest; d];
+            r[0] = x;
+            r
+        };
+        for x in [-3.0, -2.0, -1.0, 1.0, 2.0, 3.0, 99.0, 100.0, 101.0] {
+            rows.push(point(x, 0.0));
+            weights.push(1.0);
+        }
+        for (t, &o) in offsets.iter().enumerate() {
+            for x in [o, -o] {
+                rows.push(point(x, 0.25 * t as f64));
+                weights.push(0.0);
+            }
+        }
+        let n = rows.len();
+        let m = Matrix::from_vec(n, d, flatten(&rows));
+        let aos = to_aos(&rows);
+        // Starts with the bisector at +0.5 (probes first go to center 0) and at -0.5
+        // (they first go to center 1); the first axis of each start, the rest 0.
+        for starts in [[-1.5, 2.5, 100.0], [-2.5, 1.5, 100.0]] {
+            let init: Vec<f64> = starts.iter().flat_map(|&c| point(c, 0.0)).collect();
+            for max_iter in [1, 300] {
+                let params = Params {
+                    max_iter,
+                    tol: 0.0,
+                    ..Params::default()
+                };
+                let mut want: Option<(Vec<u32>, Vec<f64>, usize)> = None;
+                let layouts: Vec<Box<dyn Layout>> = vec![
+                    Box::new(&aos),
+                    Box::new(Flat::new(&m, KernelChoice::Scalar)),
+                    Box::new(Flat::new(&m, KernelChoice::Auto)),
+                ];
+                for x in layouts.iter().map(|b| b.as_ref()) {
+                    for t in [1, 2] {
+                        let exec = Exec::new(t).unwrap();
+                        for algorithm in ALGORITHMS {
+                            let p = Params {
+                                algorithm,
+                                ..params
+                            };
+                            let (labels, centers, _, iters, _) =
+                                lloyd_weighted(&x, &exec, &init, &p, 0.0, Some(&weights));
+                            let ctx = format!(
+                                "d={d} starts={starts:?} max_iter={max_iter} {} threads={t} {algorithm:?}",
+                                x.name()
+                            );
+                            for (i, r) in rows.iter().enumerate() {
+                                assert_eq!(
+                                    labels[i] as usize,
+                                    kernels::layout::nearest(r, &centers, d),
+                                    "row {i} not at its canonical nearest center: {ctx}"
+                                );
+                            }
+                            match &want {
+                                None => want = Some((labels, centers, iters)),
+                                Some((wl, wc, wi)) => {
+                                    assert_eq!(&labels, wl, "labels: {ctx}");
+                                    assert_eq!(iters, *wi, "iterations: {ctx}");
+                                    assert!(
+                                        centers
+                                            .iter()
+                                            .zip(wc)
+                                            .all(|(a, b)| a.to_bits() == b.to_bits()),
+                                        "centers: {ctx}"
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+                // The construction does what it says: the centers end at -2, 2, 100,
+                // and the exact-zero probe ties (label 0) while +1e-14 goes to center 1.
+                let (wl, wc, _) = want.unwrap();
+                assert_eq!(
+                    wc.chunks(d).map(|c| c[0]).collect::<Vec<_>>(),
+                    [-2.0, 2.0, 100.0]
+                );
+                assert_eq!(wl[9], 0, "exact tie goes to the lowest index");
+                assert_eq!(
+                    wl[9 + 2 * (offsets.len() - 1)],
+                    1,
+                    "+1e-14 is nearer center 1"
+                );
+            }
+        }
     }
 }
 

@@ -73,9 +73,10 @@ struct Cli {
     /// one-column CSV with a header line, or a 1-D .npy.
     #[arg(long = "sample-weight", value_name = "FILE")]
     sample_weight: Option<PathBuf>,
-    /// Assignment algorithm: lloyd (every distance), hamerly (bounds skip distances),
+    /// Assignment algorithm: lloyd (every distance), hamerly (one lower bound per point
+    /// skips distances), elkan (one lower bound per point and center, 8·n·k bytes),
     /// auto (chosen by shape). All give identical results.
-    #[arg(long, default_value = "auto", value_parser = ["lloyd", "hamerly", "auto"])]
+    #[arg(long, default_value = "auto", value_parser = ["lloyd", "hamerly", "elkan", "auto"])]
     algorithm: String,
     /// Reuse the k-means++ seeding of k for k + 1 in the sweep (same results, less
     /// work): auto = on for the flat layout, off for aos (the seed's loops, which
@@ -336,6 +337,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     let algorithm = match cli.algorithm.as_str() {
         "lloyd" => lloyd::Algorithm::Lloyd,
         "hamerly" => lloyd::Algorithm::Hamerly,
+        "elkan" => lloyd::Algorithm::Elkan,
         _ if f32_mode => lloyd::Algorithm::Lloyd,
         _ => lloyd::auto_algorithm(n, d, k_max),
     };

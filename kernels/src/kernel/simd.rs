@@ -422,6 +422,51 @@ impl WithSimd for Seed<'_> {
     }
 }
 
+/// The canonical distance of one pair of rows, bit for bit [`crate::layout::dist2`].
+pub trait Dist2: Copy {
+    fn dist2(self, a: &[f64], b: &[f64]) -> f64;
+}
+
+/// [`canonical_dist2`] at one SIMD level. (A type with an `#[inline(always)]` method
+/// rather than a closure: a closure is not compiled with its caller's target features
+/// unless inlined, and the intrinsics would then become calls.)
+#[derive(Clone, Copy)]
+pub struct SimdDist2<S>(S);
+
+impl<S: Simd> Dist2 for SimdDist2<S> {
+    #[inline(always)]
+    fn dist2(self, a: &[f64], b: &[f64]) -> f64 {
+        canonical_dist2::<S>(self.0, a, b)
+    }
+}
+
+/// A computation over canonical distances of single rows (Elkan's bounded pass), run by
+/// [`with_canonical_dist2`] inside the active ISA level with [`canonical_dist2`] at
+/// that level.
+pub trait CanonicalOp {
+    type Output;
+    /// Runs with `dist`. Implementations should be `#[inline(always)]` so their loops
+    /// are compiled at the dispatched level.
+    fn run<D: Dist2>(self, dist: D) -> Self::Output;
+}
+
+struct Canonical<Op>(Op);
+
+impl<Op: CanonicalOp> WithSimd for Canonical<Op> {
+    type Output = Op::Output;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> Op::Output {
+        self.0.run(SimdDist2(simd))
+    }
+}
+
+/// Runs `op` with [`canonical_dist2`] at the active ISA level (see
+/// [`super::isa::dispatch`]).
+#[inline]
+pub fn with_canonical_dist2<Op: CanonicalOp>(op: Op) -> Op::Output {
+    super::isa::dispatch(Canonical(op))
+}
+
 /// [`dist2`](crate::layout::dist2) bit for bit, vectorized along the row: vector `v`
 /// of the row (features `v·L .. v·L + L`) belongs to partials `(v·L) % 8 ..`, so with
 /// `G = 8 / L` accumulators, vector `v` goes to accumulator `v % G`; the zero-padded
