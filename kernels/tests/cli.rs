@@ -1059,6 +1059,27 @@ fn precision_f32_end_to_end() {
         ],
         "row 2, column 1: |3e19| is too large for --precision f32",
     );
+    // Elkan's n × k bounds are refused when they cannot fit.
+    let mut cmd = kmeans();
+    cmd.args([
+        "--input",
+        s(&input),
+        "--output",
+        s(&o),
+        "--k-max",
+        "50",
+        "--algorithm",
+        "elkan",
+    ])
+    .env("KMEANS_MEMORY_LIMIT", "1000000");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--algorithm elkan needs") && err.contains("hamerly"),
+        "{err}"
+    );
+    assert!(!o.exists());
     // f64 takes the same file.
     assert!(
         run(&["--input", s(&big), "--output", s(&o), "--k-max", "2"])

@@ -341,6 +341,19 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         _ if f32_mode => lloyd::Algorithm::Lloyd,
         _ => lloyd::auto_algorithm(n, d, k_max),
     };
+    if algorithm == lloyd::Algorithm::Elkan {
+        // One f64 lower bound per row and center, on top of what is already held.
+        let need = 8u128 * n as u128 * k_max as u128;
+        if let Some(avail) = data::available_memory() {
+            if need > avail as u128 {
+                bail!(
+                    "--algorithm elkan needs {:.1} GB for its bounds (8 bytes × {n} rows × k = {k_max}), more than the {:.1} GB available; use --algorithm hamerly (16 bytes per row) or lloyd",
+                    need as f64 / 1e9,
+                    avail as f64 / 1e9
+                );
+            }
+        }
+    }
     let params = Params {
         max_iter: cli.max_iter,
         tol: cli.tol,
