@@ -39,7 +39,19 @@ use std::ops::Range;
 pub const BLOCK: usize = 16;
 
 /// Centers per register tile of the assignment kernel.
-const TILE: usize = 8;
+pub const TILE: usize = 8;
+
+/// Rounds `k × d` row-major centers to f32 into `out`, in the tiled order of
+/// `Prepared::c32` (padding NaN). No allocation once `out` has its size.
+pub(crate) fn tile_centers(centers: &[f64], k: usize, d: usize, out: &mut Vec<f32>) {
+    out.clear();
+    out.resize(k.div_ceil(TILE) * TILE * d, f32::NAN);
+    for j in 0..k {
+        for t in 0..d {
+            out[((j / TILE) * d + t) * TILE + j % TILE] = centers[j * d + t] as f32;
+        }
+    }
+}
 
 /// The largest magnitude `--precision f32` accepts for `d` features: every squared
 /// distance between such values stays below `f32::MAX`.
@@ -147,7 +159,6 @@ impl Layout for Flat32 {
             blocks: self.blocks(&rows),
             d: self.d,
             c: &centers.prepared.c32,
-            k: centers.k(),
             labels,
             part,
             accumulate,
@@ -243,15 +254,15 @@ impl<F: FnMut(usize, usize, f32)> WithSimd for Distances<'_, F> {
 }
 
 /// The assignment step over the rows of `blocks` (`labels.len()` rows): the f32 argmin
-/// of each row (lowest index on ties), [`TILE`] centers at a time in registers;
+/// of each row (lowest index on ties), [`TILE`] centers at a time in registers (`c` in
+/// the tiled order of `Prepared::c32`);
 /// changed labels counted; each row added to `part` in row order (f64) when
 /// `accumulate`.
 struct Assign<'a> {
     blocks: &'a [f32],
     d: usize,
-    /// `k × d` row-major, f32.
+    /// Tiled f32 centers (`Prepared::c32`).
     c: &'a [f32],
-    k: usize,
     labels: &'a mut [u32],
     part: &'a mut Partial,
     accumulate: bool,
@@ -265,7 +276,6 @@ impl WithSimd for Assign<'_> {
             blocks,
             d,
             c,
-            k,
             labels,
             part,
             accumulate,
@@ -278,33 +288,20 @@ impl WithSimd for Assign<'_> {
             for (g, lo) in lv.iter_mut().enumerate().take(groups) {
                 let mut best = simd.splat_f32s(f32::INFINITY);
                 let mut arg = simd.splat_u32s(0);
-                let mut j0 = 0;
-                while j0 + TILE <= k {
+                for (tile, ct) in c.chunks_exact(TILE * d).enumerate() {
                     let mut acc = [simd.splat_f32s(0.0); TILE];
-                    for t in 0..d {
-                        let x = bv[t * groups + g];
-                        for (jj, a) in acc.iter_mut().enumerate() {
-                            let ct = simd.splat_f32s(c[(j0 + jj) * d + t]);
-                            let diff = simd.sub_f32s(x, ct);
+                    for (x, cs) in bv.iter().skip(g).step_by(groups).zip(ct.chunks_exact(TILE)) {
+                        let cs: &[f32; TILE] = cs.try_into().expect("a tile row");
+                        for (a, &cv) in acc.iter_mut().zip(cs) {
+                            let diff = simd.sub_f32s(*x, simd.splat_f32s(cv));
                             *a = simd.mul_add_f32s(diff, diff, *a);
                         }
                     }
                     for (jj, a) in acc.iter().enumerate() {
                         let lt = simd.less_than_f32s(*a, best);
                         best = simd.select_f32s(lt, *a, best);
-                        arg = simd.select_u32s(lt, simd.splat_u32s((j0 + jj) as u32), arg);
+                        arg = simd.select_u32s(lt, simd.splat_u32s((tile * TILE + jj) as u32), arg);
                     }
-                    j0 += TILE;
-                }
-                for j in j0..k {
-                    let mut a = simd.splat_f32s(0.0);
-                    for t in 0..d {
-                        let diff = simd.sub_f32s(bv[t * groups + g], simd.splat_f32s(c[j * d + t]));
-                        a = simd.mul_add_f32s(diff, diff, a);
-                    }
-                    let lt = simd.less_than_f32s(a, best);
-                    best = simd.select_f32s(lt, a, best);
-                    arg = simd.select_u32s(lt, simd.splat_u32s(j as u32), arg);
                 }
                 *lo = arg;
             }

@@ -55,7 +55,10 @@ pub struct Prepared {
     pub(crate) zinit: Vec<f64>,
     /// Largest `‖c_j‖²`.
     pub(crate) cmax: f64,
-    /// The centers rounded to f32, `k × d` (for [`crate::single::Flat32`]).
+    /// The centers rounded to f32 for [`crate::single::Flat32`], in tiles of
+    /// [`crate::single::TILE`] centers, feature-major inside a tile (center `j`,
+    /// feature `t` at `((j / TILE)·d + t)·TILE + j % TILE`); NaN in the padding, which
+    /// never compares less, so it never wins.
     pub(crate) c32: Vec<f32>,
 }
 
@@ -68,8 +71,7 @@ impl Prepared {
         self.cnorm.resize(kp, f64::INFINITY);
         self.zinit.resize(kp, f64::INFINITY);
         self.cmax = 0.0;
-        self.c32.clear();
-        self.c32.extend(centers.iter().map(|&v| v as f32));
+        crate::single::tile_centers(centers, k, d, &mut self.c32);
         for j in 0..k {
             let c = &centers[j * d..(j + 1) * d];
             let mut nn = 0.0;
