@@ -19,8 +19,10 @@
 //!
 //! * **Exact labels.** Every label is the argmin of [`layout::dist2`] (an f64 sum of
 //!   squared differences in a fixed order: eight partial sums by feature index mod 8,
-//!   then a fixed tree), lowest index on ties, whatever the layout or
-//!   kernel. Both layouts therefore give the same clustering.
+//!   then a fixed tree), lowest index on ties, whatever the layout, kernel or
+//!   algorithm. Both layouts therefore give the same clustering. The f32 layout
+//!   ([`single::Flat32`]) uses its own canonical f32 distance instead
+//!   ([`single::dist2_f32`]), the same on every SIMD level.
 //! * **Determinism.** Work is cut into fixed-size chunks whose partial results are
 //!   combined in chunk order, so output is bit-identical for every thread count.
 //! * **Memory-mapped input** is assumed not to change while it is read (as for every
