@@ -208,6 +208,7 @@ fn kmeans_pp<L: Layout>(
 /// This is what `--warm-start` reuses between consecutive k of a sweep.
 pub struct PlusPlus {
     trials: usize,
+    count: usize,
     centers: Vec<f64>,
     /// Each row's squared distance to its closest center so far.
     closest: Vec<f64>,
@@ -241,6 +242,7 @@ impl PlusPlus {
         };
         let mut pp = PlusPlus {
             trials,
+            count: 1,
             centers: x.row(first, &mut Vec::new()).to_vec(),
             closest: vec![0.0f64; n],
             chunk_sums: vec![0.0f64; n_chunks],
@@ -260,8 +262,8 @@ impl PlusPlus {
     }
 
     /// Centers chosen so far.
-    pub fn count(&self, d: usize) -> usize {
-        self.centers.len() / d.max(1)
+    pub fn count(&self) -> usize {
+        self.count
     }
 
     /// The first `k` centers (`k × d` row-major; `k ≤` [`PlusPlus::count`]).
@@ -310,7 +312,7 @@ impl PlusPlus {
         let d = x.d();
         let trials = self.trials;
         let mut buf = Vec::new();
-        while self.count(d) < k {
+        while self.count < k {
             for (t, id) in self.cand_ids.iter_mut().enumerate() {
                 let r = rng.uniform() * self.pot;
                 *id = sample(&self.closest, weights, &self.chunk_sums, r);
@@ -339,6 +341,7 @@ impl PlusPlus {
             let c = self.cand_rows[best * d..(best + 1) * d].to_vec();
             self.update(x, exec, &c, weights, false);
             self.centers.extend_from_slice(&c);
+            self.count += 1;
         }
     }
 }
@@ -360,9 +363,20 @@ impl std::fmt::Debug for WarmSeeds {
 }
 
 struct WarmSlot {
-    stream: u64,
+    /// What the kept seeding was made from: it continues only the same seeding.
+    key: WarmKey,
     pp: PlusPlus,
     rng: Rng,
+}
+
+#[derive(PartialEq)]
+struct WarmKey {
+    stream: u64,
+    seed: u64,
+    n: usize,
+    d: usize,
+    /// The weights' address and length (the same slice, not just equal values).
+    weights: Option<(usize, usize)>,
 }
 
 impl WarmSeeds {
@@ -394,17 +408,28 @@ impl WarmSeeds {
         let slot = self.slots.get(s)?;
         let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
         let weights = effective_weights(weights);
-        let stream = stream(init, k);
         let d = x.d();
-        let keep = matches!(&*slot, Some(w) if w.stream == stream && w.pp.count(d) <= k);
-        if !keep {
-            let mut rng = Rng::for_start(seed, stream, s);
-            let pp = PlusPlus::new(x, exec, trials, weights, &mut rng);
-            *slot = Some(WarmSlot { stream, pp, rng });
-        }
-        let w = slot.as_mut().expect("just set");
+        let key = WarmKey {
+            stream: stream(init, k),
+            seed,
+            n: x.n(),
+            d,
+            weights: weights.map(|w| (w.as_ptr() as usize, w.len())),
+        };
+        // Taken out while it is extended: a panic leaves the slot empty, never half
+        // updated.
+        let mut w = match slot.take() {
+            Some(w) if w.key == key && w.pp.count() <= k => w,
+            _ => {
+                let mut rng = Rng::for_start(seed, key.stream, s);
+                let pp = PlusPlus::new(x, exec, trials, weights, &mut rng);
+                WarmSlot { key, pp, rng }
+            }
+        };
         w.pp.extend(x, exec, k, weights, &mut w.rng);
-        Some(w.pp.centers(k, d).to_vec())
+        let centers = w.pp.centers(k, d).to_vec();
+        *slot = Some(w);
+        Some(centers)
     }
 
     /// Drops the kept seedings (their memory).

@@ -286,6 +286,12 @@ pub trait Layout: Sync {
     }
     /// Short name for reports (`aos`, `flat`).
     fn name(&self) -> &'static str;
+    /// Whether [`Layout::assign`] gives the canonical [`dist2`] argmin, which the
+    /// bounds of Hamerly and Elkan assume (false for the f32 layout, which then runs
+    /// Lloyd whatever the algorithm).
+    fn canonical_f64(&self) -> bool {
+        true
+    }
 }
 
 impl<T: Layout + ?Sized> Layout for &T {
@@ -333,6 +339,9 @@ impl<T: Layout + ?Sized> Layout for &T {
     }
     fn name(&self) -> &'static str {
         (**self).name()
+    }
+    fn canonical_f64(&self) -> bool {
+        (**self).canonical_f64()
     }
 }
 

@@ -32,7 +32,9 @@ pub const CHUNK_ROWS: usize = 1024;
 const PARTIAL_BUDGET: usize = 2 << 20;
 
 /// How the assignment step finds each point's nearest center. Every choice gives the
-/// same labels, centers and inertia bit for bit (the canonical argmin of `dist2`).
+/// same labels, centers and inertia bit for bit (the canonical argmin of `dist2`). On a
+/// layout that is not canonical f64 ([`Layout::canonical_f64`], the f32 layout) the
+/// bounds do not apply and Lloyd runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Algorithm {
     /// Every distance, every iteration (the blocked SIMD kernel).
@@ -621,13 +623,20 @@ impl Elkan {
             centers.k(),
             work,
             |s0, ch| {
-                with_canonical_dist2(ElkanRows {
-                    cb,
-                    x,
-                    centers,
-                    s0,
-                    ch: &mut *ch,
-                    fresh,
+                thread_local! {
+                    static SCRATCH: std::cell::RefCell<ElkanScratch> =
+                        std::cell::RefCell::new(ElkanScratch::default());
+                }
+                SCRATCH.with(|sc| {
+                    with_canonical_dist2(ElkanRows {
+                        cb,
+                        x,
+                        centers,
+                        s0,
+                        ch: &mut *ch,
+                        fresh,
+                        scratch: &mut sc.borrow_mut(),
+                    })
                 });
                 if accumulate {
                     accumulate_rows(x, s0..s0 + ch.lab.len(), ch.lab, weights, ch.part);
@@ -658,6 +667,16 @@ struct ElkanRows<'a, 'b, L> {
     ch: &'a mut BoundChunk<'b>,
     /// First pass: every distance computed, every bound set.
     fresh: bool,
+    scratch: &'a mut ElkanScratch,
+}
+
+/// Per-thread buffers of an Elkan pass (kept across chunks and passes).
+#[derive(Default)]
+struct ElkanScratch {
+    /// One flag a center, padded with zeros to whole words of eight.
+    open: Vec<u8>,
+    /// Row conversion buffer ([`Layout::row`]).
+    rbuf: Vec<f64>,
 }
 
 impl<L: Layout> CanonicalOp for ElkanRows<'_, '_, L> {
@@ -679,15 +698,17 @@ impl<L: Layout> CanonicalOp for ElkanRows<'_, '_, L> {
             s0,
             ch,
             fresh,
+            scratch,
         } = self;
         let k = centers.k();
         let mg = cb.margin;
         let dist2 = |a: &[f64], b: &[f64]| dist.dist2(a, b);
         // One flag a center (padded with zeros to whole words of eight).
-        let mut open = vec![0u8; k.div_ceil(8) * 8];
-        let mut rbuf = Vec::new();
+        scratch.open.clear();
+        scratch.open.resize(k.div_ceil(8) * 8, 0);
+        let ElkanScratch { open, rbuf } = scratch;
         for r in 0..ch.lab.len() {
-            let row = x.row(s0 + r, &mut rbuf);
+            let row = x.row(s0 + r, rbuf);
             let lo = &mut ch.lo[r * k..(r + 1) * k];
             let best = if fresh {
                 let (mut best, mut db) = (0, f64::INFINITY);
@@ -771,10 +792,12 @@ enum Assigner {
 }
 
 impl Assigner {
-    /// Bounds are kept only with two centers or more.
-    fn new(algorithm: Algorithm, n: usize, k: usize, d: usize) -> Self {
+    /// Bounds are kept only with two centers or more, and only on layouts whose labels
+    /// are the canonical f64 argmin (the bounds are derived from that distance); other
+    /// layouts ([`crate::single::Flat32`]) run Lloyd whatever `algorithm` says.
+    fn new(algorithm: Algorithm, n: usize, k: usize, d: usize, canonical_f64: bool) -> Self {
         match algorithm {
-            _ if k < 2 => Assigner::Lloyd,
+            _ if k < 2 || !canonical_f64 => Assigner::Lloyd,
             Algorithm::Lloyd => Assigner::Lloyd,
             Algorithm::Hamerly => Assigner::Hamerly(Hamerly::new(n, k, d)),
             Algorithm::Elkan => Assigner::Elkan(Elkan::new(n, k, d)),
@@ -883,7 +906,7 @@ pub fn lloyd_weighted<L: Layout>(
     let mut new_values = vec![0.0f64; k * d];
     let mut labels = vec![u32::MAX; n];
     let mut work = Work::new(k, d, n, exec.threads());
-    let mut assigner = Assigner::new(params.algorithm, n, k, d);
+    let mut assigner = Assigner::new(params.algorithm, n, k, d, x.canonical_f64());
     let mut strict = false;
     let mut converged = false;
     let mut iterations = 0;

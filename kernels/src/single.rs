@@ -38,6 +38,12 @@ use std::ops::Range;
 /// Rows per storage block (the widest vector: 16 f32 lanes of AVX-512).
 pub const BLOCK: usize = 16;
 
+// Lloyd's and the seeding's chunks start on block boundaries.
+const _: () = assert!(
+    crate::lloyd::CHUNK_ROWS / BLOCK * BLOCK == crate::lloyd::CHUNK_ROWS
+        && crate::init::SEED_CHUNK / BLOCK * BLOCK == crate::init::SEED_CHUNK
+);
+
 /// Centers per register tile of the assignment kernel.
 pub const TILE: usize = 8;
 
@@ -84,6 +90,7 @@ impl Flat32 {
     /// backend (same results, one lane); `Simd`/`Auto` the best level.
     pub fn from_matrix(m: &Matrix, kernel: KernelChoice) -> Self {
         let (n, d) = (m.n(), m.d());
+        assert!(d > 0, "Flat32 needs at least one feature");
         let mut data = vec![0.0f32; n.div_ceil(BLOCK) * BLOCK * d];
         for i in 0..n {
             let base = (i / BLOCK) * BLOCK * d + i % BLOCK;
@@ -107,9 +114,14 @@ impl Flat32 {
         }
     }
 
-    /// The blocks holding block-aligned `rows`.
+    /// The blocks holding block-aligned `rows` (every range Lloyd and the seeding pass
+    /// is: their chunk sizes are multiples of [`BLOCK`]).
     fn blocks(&self, rows: &Range<usize>) -> &[f32] {
-        debug_assert_eq!(rows.start % BLOCK, 0);
+        assert_eq!(
+            rows.start % BLOCK,
+            0,
+            "Flat32: rows must start at a multiple of 16"
+        );
         let w = BLOCK * self.d;
         &self.data[rows.start / BLOCK * w..rows.end.div_ceil(BLOCK) * w]
     }
@@ -206,6 +218,9 @@ impl Layout for Flat32 {
     }
     fn name(&self) -> &'static str {
         "flat-f32"
+    }
+    fn canonical_f64(&self) -> bool {
+        false
     }
 }
 

@@ -1087,3 +1087,121 @@ fn precision_f32_end_to_end() {
             .success()
     );
 }
+
+/// `--warm-start` and `--precision f32` combined with the other options: with
+/// `--n-init` and `--sample-weight`, warm and cold sweeps write the same bytes (f64 and
+/// f32); f32 takes `--init-centers` (and refuses a center too large for f32) and a
+/// float32 `.npy`.
+#[test]
+fn warm_start_and_f32_with_n_init_weights_centers_and_npy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = blob_file(dir.path(), 3000, 4, 5);
+    let w = dir.path().join("w.csv");
+    let mut text = String::from("weight\n");
+    for i in 0..3000 {
+        text.push_str(&format!("{}\n", (i % 4) as f64 * 0.5));
+    }
+    std::fs::write(&w, text).unwrap();
+    for precision in ["f64", "f32"] {
+        let mut outs = Vec::new();
+        for warm in ["on", "off"] {
+            let out = dir.path().join(format!("o_{precision}_{warm}.csv"));
+            let o = run(&[
+                "--input",
+                s(&input),
+                "--output",
+                s(&out),
+                "--k-max",
+                "9",
+                "--n-init",
+                "3",
+                "--sample-weight",
+                s(&w),
+                "--precision",
+                precision,
+                "--warm-start",
+                warm,
+            ]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            outs.push(std::fs::read(&out).unwrap());
+        }
+        assert!(
+            outs[0] == outs[1],
+            "warm start changed the output ({precision})"
+        );
+    }
+    // f32 from explicit centers.
+    let centers = dir.path().join("c.csv");
+    std::fs::write(&centers, "0,0,0,0\n5,5,5,5\n-5,1,2,3\n").unwrap();
+    let out = dir.path().join("c.csv.out");
+    let sum = dir.path().join("c.json");
+    let o = run(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&out),
+        "--init-centers",
+        s(&centers),
+        "--precision",
+        "f32",
+        "--summary",
+        s(&sum),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let js: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sum).unwrap()).unwrap();
+    assert_eq!(js["results"][0]["k"], 3);
+    assert_eq!(
+        js["warm_start"], false,
+        "nothing to reuse from explicit centers"
+    );
+    let big = dir.path().join("big_c.csv");
+    std::fs::write(&big, "0,0,0,0\n5e19,5,5,5\n").unwrap();
+    assert_bad(
+        dir.path(),
+        &[
+            "--input",
+            s(&input),
+            "--output",
+            s(&out),
+            "--init-centers",
+            s(&big),
+            "--precision",
+            "f32",
+        ],
+        "row 2, column 1: |5e19| is too large for --precision f32",
+    );
+    // A float32 .npy in f32 mode: the same labels as the same values as f64 input.
+    let (rows, _) = blobs(600, 3, 3, 9);
+    let mut b32 = kernels::data::npy::header_bytes("<f4", &[600, 3]);
+    let mut b64 = kernels::data::npy::header_bytes("<f8", &[600, 3]);
+    for v in flatten(&rows) {
+        b32.extend_from_slice(&(v as f32).to_le_bytes());
+        b64.extend_from_slice(&((v as f32) as f64).to_le_bytes());
+    }
+    let (p32, p64) = (dir.path().join("x32.npy"), dir.path().join("x64.npy"));
+    std::fs::write(&p32, b32).unwrap();
+    std::fs::write(&p64, b64).unwrap();
+    let mut outs = Vec::new();
+    for (p, name) in [(&p32, "a.npy"), (&p64, "b.npy")] {
+        let out = dir.path().join(name);
+        let o = run(&[
+            "--input",
+            s(p),
+            "--output",
+            s(&out),
+            "--output-format",
+            "npy",
+            "--k-max",
+            "4",
+            "--precision",
+            "f32",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        outs.push(std::fs::read(&out).unwrap());
+    }
+    assert!(
+        outs[0] == outs[1],
+        "f4 and f8 .npy of the same values differ"
+    );
+}

@@ -531,23 +531,24 @@ fn weights_and_n_init_are_deterministic_everywhere() {
 }
 
 /// `--warm-start` (issue 9): a sweep that continues each k-means++ seeding from the
-/// previous k gives exactly the fits of seeding every k from scratch, for every init,
-/// with and without weights, several starts, every layout, kernel and thread count,
-/// and for k visited in any order (a k below the kept seeding, or in another stream,
-/// starts over).
+/// previous k gives exactly the fits of seeding every k from scratch on the same layout,
+/// for every init, with and without weights, several starts (one after another or side
+/// by side), every layout (the f32 one too), kernel and thread count, and for k visited
+/// in any order (a k below the kept seeding, or in another stream, starts over).
 #[test]
 fn warm_started_sweep_equals_cold_sweep() {
     use kernels::init::WarmSeeds;
     use kernels::lloyd::{fit_with, FitOptions};
+    use kernels::single::Flat32;
     let (n, d) = (1500usize, 5usize);
     let (rows, _) = blobs(n, d, 9, 77);
     let weights: Vec<f64> = (0..n).map(|i| ((i * 31) % 7) as f64 * 0.5).collect();
     let m = Matrix::from_vec(n, d, flatten(&rows));
     let aos = to_aos(&rows);
     let params = Params::default();
-    // Ascending through the greedy bands (1-2, 3-7, 8-20, 21-...), then back down and
-    // across bands.
-    let ks = [1usize, 2, 3, 4, 7, 8, 9, 20, 21, 23, 5, 22, 2, 8];
+    // Ascending through the greedy bands (1-2, 3-7, 8-20, 21-...), back down and across
+    // bands, and back down inside a band (12 then 10).
+    let ks = [1usize, 2, 3, 4, 7, 8, 9, 20, 21, 23, 5, 22, 2, 8, 12, 10];
     let layouts: Vec<(String, Box<dyn Layout>)> =
         std::iter::once(("aos".to_string(), Box::new(&aos) as Box<dyn Layout>))
             .chain(KERNELS.iter().map(|&kc| {
@@ -556,6 +557,10 @@ fn warm_started_sweep_equals_cold_sweep() {
                     Box::new(Flat::new(&m, kc)) as Box<dyn Layout>,
                 )
             }))
+            .chain(std::iter::once((
+                "flat32".to_string(),
+                Box::new(Flat32::from_matrix(&m, KernelChoice::Auto)) as Box<dyn Layout>,
+            )))
             .collect();
     for init in [
         Init::GreedyKMeansPlusPlus,
@@ -564,49 +569,88 @@ fn warm_started_sweep_equals_cold_sweep() {
     ] {
         for w in [None, Some(&weights[..])] {
             for n_init in [1usize, 2] {
-                let exec = Exec::new(1).unwrap();
-                let flat = Flat::new(&m, KernelChoice::Scalar);
-                let tol = absolute_tol(&flat, &exec, params.tol);
-                let cold_opts = FitOptions {
-                    n_init,
-                    weights: w,
-                    ..FitOptions::default()
-                };
-                let cold: Vec<_> = ks
-                    .iter()
-                    .map(|&k| fit_with(&flat, &exec, k, &init, 5, &params, tol, &cold_opts))
-                    .collect();
                 for (name, x) in &layouts {
                     let x: &dyn Layout = x.as_ref();
+                    let exec1 = Exec::new(1).unwrap();
+                    let tol = absolute_tol(&x, &exec1, params.tol);
+                    let cold_opts = FitOptions {
+                        n_init,
+                        weights: w,
+                        ..FitOptions::default()
+                    };
+                    let cold: Vec<_> = ks
+                        .iter()
+                        .map(|&k| fit_with(&x, &exec1, k, &init, 5, &params, tol, &cold_opts))
+                        .collect();
                     for &t in &THREADS {
-                        let exec = Exec::new(t).unwrap();
-                        let seeds = WarmSeeds::new(n_init);
-                        let opts = FitOptions {
-                            warm: Some(&seeds),
-                            ..cold_opts.clone()
-                        };
-                        for (&k, want) in ks.iter().zip(&cold) {
-                            let f = fit_with(&x, &exec, k, &init, 5, &params, tol, &opts);
-                            let ctx = format!(
-                                "{init:?} weights={} n_init={n_init} {name} threads={t} k={k}",
-                                w.is_some()
-                            );
-                            assert_eq!(f.labels, want.labels, "{ctx}");
-                            assert_eq!(f.inertia.to_bits(), want.inertia.to_bits(), "{ctx}");
-                            assert_eq!(f.iterations, want.iterations, "{ctx}");
-                            assert!(
-                                f.centers
-                                    .iter()
-                                    .zip(&want.centers)
-                                    .all(|(a, b)| a.to_bits() == b.to_bits()),
-                                "{ctx}"
-                            );
+                        for parallel_starts in [1usize, 2] {
+                            let exec = Exec::new(t).unwrap();
+                            let seeds = WarmSeeds::new(n_init);
+                            let opts = FitOptions {
+                                warm: Some(&seeds),
+                                parallel_starts,
+                                ..cold_opts.clone()
+                            };
+                            for (&k, want) in ks.iter().zip(&cold) {
+                                let f = fit_with(&x, &exec, k, &init, 5, &params, tol, &opts);
+                                let ctx = format!(
+                                    "{init:?} weights={} n_init={n_init} {name} threads={t} \
+                                     parallel_starts={parallel_starts} k={k}",
+                                    w.is_some()
+                                );
+                                assert_eq!(f.labels, want.labels, "{ctx}");
+                                assert_eq!(f.inertia.to_bits(), want.inertia.to_bits(), "{ctx}");
+                                assert_eq!(f.iterations, want.iterations, "{ctx}");
+                                assert!(
+                                    f.centers
+                                        .iter()
+                                        .zip(&want.centers)
+                                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                                    "{ctx}"
+                                );
+                            }
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// A kept seeding continues only the seeding it came from: another seed or other
+/// weights with the same `WarmSeeds` start over (library callers may reuse one).
+#[test]
+fn warm_seeds_do_not_mix_seeds_or_weights() {
+    use kernels::init::WarmSeeds;
+    use kernels::lloyd::{fit_with, FitOptions};
+    let (rows, _) = blobs(800, 3, 5, 8);
+    let m = Matrix::from_vec(800, 3, flatten(&rows));
+    let x = Flat::new(&m, KernelChoice::Auto);
+    let exec = Exec::new(2).unwrap();
+    let params = Params::default();
+    let tol = absolute_tol(&x, &exec, params.tol);
+    let w: Vec<f64> = (0..800).map(|i| (i % 3) as f64).collect();
+    let seeds = WarmSeeds::new(1);
+    let init = Init::GreedyKMeansPlusPlus;
+    let warm = FitOptions {
+        warm: Some(&seeds),
+        ..FitOptions::default()
+    };
+    let warm_w = FitOptions {
+        weights: Some(&w),
+        ..warm.clone()
+    };
+    let cold_w = FitOptions {
+        weights: Some(&w),
+        ..FitOptions::default()
+    };
+    let _ = fit_with(&x, &exec, 3, &init, 1, &params, tol, &warm);
+    let a = fit_with(&x, &exec, 4, &init, 2, &params, tol, &warm);
+    let b = fit(&x, &exec, 4, &init, 2, &params, tol);
+    assert_eq!(a.centers, b.centers, "another seed");
+    let c = fit_with(&x, &exec, 5, &init, 2, &params, tol, &warm_w);
+    let e = fit_with(&x, &exec, 5, &init, 2, &params, tol, &cold_w);
+    assert_eq!(c.centers, e.centers, "other weights");
 }
 
 /// The seeding of k is the first k centers of the seeding of k + 1 while both take the

@@ -102,6 +102,19 @@ fn assign_and_seeding_kernels_match_the_plain_loop_on_awkward_shapes() {
                         "sums: {ctx}"
                     );
                     assert_eq!(part.counts, counts, "counts: {ctx}");
+                    // Ranges that start past the first block (as Lloyd's later chunks do).
+                    for start in [16usize, 32, 1024] {
+                        if start > n {
+                            continue;
+                        }
+                        let mut lab = vec![u32::MAX; n - start];
+                        let mut p = Partial::new(k, d);
+                        x32.assign(start..n, &centers, &mut lab, &mut p, false);
+                        assert_eq!(lab, want[start..], "labels from {start}: {ctx}");
+                        let mut cl = vec![0.0; n - start];
+                        x32.update_closest(start..n, &c[..d], &mut cl, true);
+                        assert_eq!(cl, closest_ref[start..], "closest from {start}: {ctx}");
+                    }
                     // A second pass changes nothing.
                     let mut part2 = Partial::new(k, d);
                     x32.assign(0..n, &centers, &mut labels, &mut part2, false);

@@ -87,7 +87,7 @@ impl Layout for ScalarRows<'_> {
         self.m.d()
     }
     #[inline]
-    fn row(&self, i: usize) -> &[f64] {
+    fn row<'a>(&'a self, i: usize, _buf: &'a mut Vec<f64>) -> &'a [f64] {
         self.m.row(i)
     }
     fn assign(
@@ -194,14 +194,16 @@ impl Dataset {
         self.m.d()
     }
 
-    /// scikit-learn's greedy k-means++ from the random stream of `(seed, k)`: the
-    /// same centers as the `kmeans` binary's `--seed seed` for this `k`.
+    /// scikit-learn's greedy k-means++ from the binary's random stream for greedy
+    /// k-means++ and `k` under `seed` (`kernels::init::stream`): the same centers as
+    /// the `kmeans` binary's `--seed seed` for this `k`.
     pub fn initial_centers(&self, k: usize, seed: u64) -> Result<Vec<f64>, DemoError> {
         if k == 0 || k > self.n() {
             return Err(DemoError::BadK);
         }
         let x = layout(&self.m);
-        let mut rng = Rng::for_k(seed, k);
+        let stream = kernels::init::stream(&Init::GreedyKMeansPlusPlus, k);
+        let mut rng = Rng::for_start(seed, stream, 0);
         Ok(initial_centers(
             &x,
             &Exec::serial(),

@@ -206,6 +206,18 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     if cli.output_format == OutputFormat::Npy && cli.labels_only {
         bail!("--labels-only applies to CSV output only");
     }
+    let f32_mode = cli.precision == "f32";
+    if f32_mode {
+        if cli.layout == "aos" {
+            bail!("--precision f32 needs --layout flat");
+        }
+        if cli.algorithm != "auto" && cli.algorithm != "lloyd" {
+            bail!(
+                "--precision f32 runs --algorithm lloyd only (the bounds of {} are exact for f64 distances)",
+                cli.algorithm
+            );
+        }
+    }
     if cli.input.canonicalize().ok().is_some()
         && cli.input.canonicalize().ok() == cli.output.canonicalize().ok()
     {
@@ -286,11 +298,14 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     } else {
         1
     };
+    // Only k-means++ seedings are continued; `random` and `--init-centers` have
+    // nothing to reuse, and the summary says so.
     let warm_start = match cli.warm_start.as_str() {
         "on" => true,
         "off" => false,
         _ => cli.layout != "aos",
-    };
+    } && cli.init != "random"
+        && init.is_none();
     let warm = warm_start.then(|| kernels::init::WarmSeeds::new(cli.n_init));
     let opts = lloyd::FitOptions {
         n_init: cli.n_init,
@@ -303,17 +318,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         "random" => Init::Random,
         _ => Init::GreedyKMeansPlusPlus,
     };
-    let f32_mode = cli.precision == "f32";
     if f32_mode {
-        if cli.layout == "aos" {
-            bail!("--precision f32 needs --layout flat");
-        }
-        if cli.algorithm != "auto" && cli.algorithm != "lloyd" {
-            bail!(
-                "--precision f32 runs --algorithm lloyd only (the bounds of {} are exact for f64 distances)",
-                cli.algorithm
-            );
-        }
         let limit = kernels::single::max_magnitude_f32(d);
         for (p, values) in std::iter::once((cli.input.display().to_string(), ds.matrix.as_slice()))
             .chain(init.as_deref().map(|c| {
@@ -342,8 +347,9 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         _ => lloyd::auto_algorithm(n, d, k_max),
     };
     if algorithm == lloyd::Algorithm::Elkan {
-        // One f64 lower bound per row and center, on top of what is already held.
-        let need = 8u128 * n as u128 * k_max as u128;
+        // One f64 lower bound per row and center for every start running at once, on
+        // top of what is already held.
+        let need = 8u128 * n as u128 * k_max as u128 * parallel_starts.min(cli.n_init) as u128;
         if let Some(avail) = data::available_memory() {
             if need > avail as u128 {
                 bail!(
@@ -399,6 +405,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         &opts,
         &mut labels,
     );
+    // The kept seedings (8·n bytes per start) are not needed for the output.
+    if let Some(w) = &warm {
+        w.clear();
+    }
     let fit_s = t_fit.elapsed().as_secs_f64();
     let hwm_fit = peak_rss_mb();
     let t_write = Instant::now();
@@ -447,11 +457,12 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         );
         let _ = writeln!(
             e,
-            "kmeans: peak RSS after read {:.1} MB, after fit {:.1} MB, at exit {:.1} MB (matrix {:.1} MB)",
+            "kmeans: peak RSS after read {:.1} MB, after fit {:.1} MB, at exit {:.1} MB (matrix {:.1} MB as {})",
             hwm_read,
             hwm_fit,
             peak_rss_mb(),
-            (n * d * 8) as f64 / 1e6
+            (n * d * if f32_mode { 4 } else { 8 }) as f64 / 1e6,
+            cli.precision
         );
     }
     if let Some(path) = &cli.summary {
