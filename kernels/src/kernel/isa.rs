@@ -93,7 +93,11 @@ pub fn detected() -> Isa {
             }
             Isa::Scalar
         }
-        #[cfg(target_arch = "wasm32")]
+        #[cfg(all(target_arch = "wasm32", not(target_feature = "simd128")))]
+        {
+            Isa::Scalar
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         {
             match pulp::Arch::new() {
                 pulp::Arch::Scalar => Isa::Scalar,
@@ -180,6 +184,19 @@ pub fn dispatch<Op: WithSimd>(op: Op) -> Op::Output {
             None => pulp::Simd::vectorize(pulp::Scalar, op),
         },
         Isa::Scalar => pulp::Simd::vectorize(pulp::Scalar, op),
+        // A wasm module is validated as a whole when it loads, so a module built
+        // without simd128 must not contain SIMD code at all, not even behind a
+        // run-time check: there, every level runs pulp's scalar backend.
+        #[cfg(all(target_arch = "wasm32", not(target_feature = "simd128")))]
+        _ => pulp::Simd::vectorize(pulp::Scalar, op),
+        // Plain simd128, not pulp's relaxed-SIMD level: its results may differ between
+        // engines (and older validators reject it).
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        _ => match pulp::wasm::Simd128::try_new() {
+            Some(s) => pulp::Simd::vectorize(s, op),
+            None => pulp::Simd::vectorize(pulp::Scalar, op),
+        },
+        #[cfg(not(target_arch = "wasm32"))]
         _ => pulp::Arch::new().dispatch(op),
     }
 }
