@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cross-builds the kernels' tests for aarch64 and runs them under qemu-aarch64, so the
-# NEON path is tested, not assumed (tests/simd.rs asserts NEON is what ran, 2 lanes).
+# NEON path is tested, not assumed (tests/simd.rs asserts NEON is what ran, 2 lanes;
+# tests/single.rs runs the f32 kernels, 4 lanes, against the plain loop).
 # Installs what it needs: Debian's qemu-user, gcc-aarch64-linux-gnu and
 # libc6-dev-arm64-cross, and the rustup target; where rustup cannot download the
 # target, falls back to Debian's rustc-web + rust-web-src with -Zbuild-std.
@@ -8,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=aarch64-unknown-linux-gnu
-tests=(--test simd --test csv_parse)
+tests=(--test simd --test csv_parse --test single)
 
 apt_install() {
   if [ "$(id -u)" = 0 ]; then
