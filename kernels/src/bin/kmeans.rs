@@ -249,11 +249,17 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     let hwm_read = peak_rss_mb();
     let (n, d) = (ds.n(), ds.d());
     data::check_magnitude(ds.matrix.as_slice(), n, d, &cli.input.display().to_string())?;
+    if f32_mode {
+        data::check_magnitude_f32(ds.matrix.as_slice(), d, &cli.input.display().to_string())?;
+    }
 
     let (ks, init): (Vec<usize>, Option<Vec<f64>>) = match &cli.init_centers {
         Some(p) => {
             let (k, c) = read_centers(p, d)?;
             data::check_magnitude(&c, n, d, &p.display().to_string())?;
+            if f32_mode {
+                data::check_magnitude_f32(&c, d, &p.display().to_string())?;
+            }
             if k > n {
                 bail!(
                     "{}: {k} centers but the data has only {n} rows",
@@ -318,27 +324,6 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         "random" => Init::Random,
         _ => Init::GreedyKMeansPlusPlus,
     };
-    if f32_mode {
-        let limit = kernels::single::max_magnitude_f32(d);
-        for (p, values) in std::iter::once((cli.input.display().to_string(), ds.matrix.as_slice()))
-            .chain(init.as_deref().map(|c| {
-                (
-                    cli.init_centers
-                        .as_ref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
-                    c,
-                )
-            }))
-        {
-            if let Some((row, col, v)) = data::first_above(values, d, limit) {
-                bail!(
-                    "{p}: row {row}, column {col}: |{v:e}| is too large for --precision f32 \
-                     (limit {limit:.3e} at d = {d}); rescale the data or use --precision f64"
-                );
-            }
-        }
-    }
     let algorithm = match cli.algorithm.as_str() {
         "lloyd" => lloyd::Algorithm::Lloyd,
         "hamerly" => lloyd::Algorithm::Hamerly,

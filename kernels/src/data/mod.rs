@@ -249,6 +249,19 @@ pub fn check_magnitude(values: &[f64], n: usize, d: usize, what: &str) -> Result
     }
 }
 
+/// [`check_magnitude`] for `--precision f32`: refuses values whose squared distances
+/// could overflow f32 ([`crate::single::max_magnitude_f32`]), naming the first one.
+pub fn check_magnitude_f32(values: &[f64], d: usize, what: &str) -> Result<()> {
+    let limit = crate::single::max_magnitude_f32(d);
+    match first_above(values, d, limit) {
+        Some((row, col, v)) => Err(Error::Invalid(format!(
+            "{what}: row {row}, column {col}: |{v:e}| is too large for --precision f32 \
+             (limit {limit:.3e} at d = {d}); rescale the data or use --precision f64"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The first value of `values` (`d` columns) with `|v| > limit`, as (row, column)
 /// counted from 1 and the value.
 pub fn first_above(values: &[f64], d: usize, limit: f64) -> Option<(usize, usize, f64)> {
