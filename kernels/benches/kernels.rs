@@ -106,6 +106,8 @@ fn bench_assign(c: &mut Criterion) {
                 centers.set(&c0);
                 let mut labels = vec![0u32; n];
                 let mut parts = vec![Partial::new(k, d); n.div_ceil(CHUNK_ROWS)];
+                let flat = Flat::new(&m, KernelChoice::Simd);
+                let flat32 = Flat32::from_matrix(&m, KernelChoice::Simd);
                 for threads in [1usize, 2] {
                     let exec = Exec::new(threads).unwrap();
                     g.bench_function(BenchmarkId::new("aos", format!("t{threads}")), |b| {
@@ -119,38 +121,29 @@ fn bench_assign(c: &mut Criterion) {
                             })
                         },
                     );
-                    let flat = Flat::new(&m, KernelChoice::Simd);
-                    for level in isa_levels() {
-                        isa::set_max_isa(Some(level));
-                        g.bench_function(
-                            BenchmarkId::new(
-                                format!("flat-simd-{}", level.name()),
-                                format!("t{threads}"),
-                            ),
-                            |b| {
-                                b.iter(|| {
-                                    assign_pass(&flat, &exec, &centers, &mut labels, &mut parts)
-                                })
-                            },
-                        );
-                    }
-                    // `--precision f32`: same flop count, half the bytes (pulp's scalar
-                    // backend is left out: its per-lane fused multiply-add is a libm call
-                    // on x86-64).
-                    let flat32 = Flat32::from_matrix(&m, KernelChoice::Simd);
-                    for level in isa_levels().into_iter().filter(|&l| l != Isa::Scalar) {
-                        isa::set_max_isa(Some(level));
-                        g.bench_function(
-                            BenchmarkId::new(
-                                format!("flat32-simd-{}", level.name()),
-                                format!("t{threads}"),
-                            ),
-                            |b| {
-                                b.iter(|| {
-                                    assign_pass(&flat32, &exec, &centers, &mut labels, &mut parts)
-                                })
-                            },
-                        );
+                    // `--precision f32` (`flat32`): same flop count, half the bytes; pulp's
+                    // scalar backend is left out for it (its per-lane fused multiply-add is
+                    // a libm call on x86-64).
+                    let variants: [(&str, &dyn Layout, bool); 2] =
+                        [("flat-simd", &flat, true), ("flat32-simd", &flat32, false)];
+                    for (name, x, with_scalar) in variants {
+                        for level in isa_levels()
+                            .into_iter()
+                            .filter(|&l| with_scalar || l != Isa::Scalar)
+                        {
+                            isa::set_max_isa(Some(level));
+                            g.bench_function(
+                                BenchmarkId::new(
+                                    format!("{name}-{}", level.name()),
+                                    format!("t{threads}"),
+                                ),
+                                |b| {
+                                    b.iter(|| {
+                                        assign_pass(x, &exec, &centers, &mut labels, &mut parts)
+                                    })
+                                },
+                            );
+                        }
                     }
                     isa::set_max_isa(None);
                 }
