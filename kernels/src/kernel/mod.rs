@@ -9,6 +9,7 @@
 //! lowest index on ties) and accumulates points in row order.
 
 pub mod isa;
+pub mod prefetch;
 pub mod scalar;
 pub mod simd;
 

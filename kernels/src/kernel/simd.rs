@@ -42,6 +42,9 @@ pub const PAD: usize = 8;
 /// Largest d that uses the direct form (chosen by measurement, see BENCHMARKS.md).
 pub const DIRECT_MAX_D: usize = 4;
 
+/// How far ahead (bytes) the assignment kernel prefetches its rows.
+pub const PREFETCH_BYTES: usize = 8192;
+
 const IOTA: [f64; 8] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
 
 /// Bound on the rounding error of the expanded score difference plus that of the
@@ -97,6 +100,18 @@ impl WithSimd for Assign<'_> {
 
 #[inline(always)]
 fn run<S: Simd, const NV: usize>(simd: S, a: Assign<'_>) {
+    // One center vector holds every center (k <= 8 at 8 lanes): a 4-row tile would
+    // leave only 4 independent FMA chains, half what two FMA pipes with a 4-cycle
+    // latency need, so such tiles take 8 rows.
+    if S::F64_LANES >= 8 && a.d > DIRECT_MAX_D && a.prep.k.div_ceil(S::F64_LANES) == 1 {
+        run_rows::<S, { 2 * MR }, NV>(simd, a)
+    } else {
+        run_rows::<S, MR, NV>(simd, a)
+    }
+}
+
+#[inline(always)]
+fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
     let Assign {
         x,
         d,
@@ -136,19 +151,24 @@ fn run<S: Simd, const NV: usize>(simd: S, a: Assign<'_>) {
         second: simd.splat_f64s(f64::INFINITY),
     };
     let mut i = 0;
-    while i + MR <= n {
-        let rows: [&[f64]; MR] = std::array::from_fn(|r| &x[(i + r) * d..(i + r + 1) * d]);
-        let mut st = [init; MR];
+    // Prefetch distance in rows: about PREFETCH_BYTES ahead, at least one tile.
+    let ahead = (PREFETCH_BYTES / (8 * d)).max(R);
+    while i + R <= n {
+        let from = ((i + ahead) * d).min(x.len());
+        let to = ((i + ahead + R) * d).min(x.len());
+        super::prefetch::prefetch_lines(&x[from..to]);
+        let rows: [&[f64]; R] = std::array::from_fn(|r| &x[(i + r) * d..(i + r + 1) * d]);
+        let mut st = [init; R];
         if k > 1 {
-            tiles::<S, MR, NV>(
+            tiles::<S, R, NV>(
                 simd, &rows, d, ct, cnorm, zinit, kpv, nvec, iota, direct, &mut st,
             );
         }
-        for r in 0..MR {
+        for r in 0..R {
             let lb = second.as_deref_mut().map(|s| &mut s[i + r]);
             ctx.finish::<S>(simd, &mut labels[i + r], rows[r], &st[r], part, lb);
         }
-        i += MR;
+        i += R;
     }
     while i < n {
         let rows: [&[f64]; 1] = [&x[i * d..(i + 1) * d]];
@@ -244,9 +264,19 @@ fn tiles<S: Simd, const R: usize, const NV: usize>(
         tile::<S, R, NV>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st);
         jv += NV;
     }
-    while jv < nvec {
-        tile::<S, R, 1>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st);
-        jv += 1;
+    // The remaining vectors in one tile of their exact width (not one at a time, which
+    // would re-read the rows per vector and leave too few independent FMA chains).
+    match nvec - jv {
+        0 => {}
+        1 => tile::<S, R, 1>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st),
+        2 if NV > 2 => tile::<S, R, 2>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st),
+        3 if NV > 3 => tile::<S, R, 3>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st),
+        _ => {
+            while jv < nvec {
+                tile::<S, R, 1>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st);
+                jv += 1;
+            }
+        }
     }
 }
 
@@ -341,9 +371,11 @@ fn reduce<S: Simd>(simd: S, st: &Best<S::f64s>, want_second: bool) -> (usize, f6
     if !want_second {
         return (j as usize, b, f64::INFINITY);
     }
+    // The runner-up is the chosen lane's own second best or another lane's best (a
+    // lane's second is never below its best, so other lanes' seconds cannot be lower):
+    // one reduction instead of two.
     let chosen = simd.equal_f64s(st.idx, simd.splat_f64s(j));
-    let others = simd.reduce_min_f64s(simd.select_f64s(chosen, inf, st.best));
-    let second = simd.reduce_min_f64s(st.second).min(others);
+    let second = simd.reduce_min_f64s(simd.select_f64s(chosen, st.second, st.best));
     (j as usize, b, second)
 }
 

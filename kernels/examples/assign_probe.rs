@@ -1,0 +1,68 @@
+//! `cargo run --release -p kernels --example assign_probe -- N D K REPS THREADS`:
+//! times the flat SIMD assignment pass (labels and sums, as Lloyd runs it) on the
+//! bench's blob data, `REPS` back-to-back passes, and prints the minimum and the
+//! median in ms. For A/B experiments on this shared, noisy machine, where the minimum
+//! of many short passes is steadier than Criterion's 10-sample median; not a
+//! replacement for `cargo bench -p kernels`, whose numbers BENCHMARKS.md reports.
+use kernels::data::Matrix;
+use kernels::exec::Exec;
+use kernels::init::{initial_centers, Init};
+use kernels::kernel::KernelChoice;
+use kernels::layout::{Centers, Flat, Layout, Partial};
+use kernels::lloyd::CHUNK_ROWS;
+use kernels::rng::Rng;
+use std::time::Instant;
+
+fn data(n: usize, d: usize, k: usize) -> Vec<f64> {
+    let mut rng = Rng::for_k(1, k);
+    let centers: Vec<f64> = (0..k * d).map(|_| rng.uniform() * 40.0 - 20.0).collect();
+    let mut out = Vec::with_capacity(n * d);
+    for i in 0..n {
+        let c = i % k;
+        for t in 0..d {
+            let u1 = rng.uniform().max(1e-300);
+            let u2 = rng.uniform();
+            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+            out.push(centers[c * d + t] + 0.5 * z);
+        }
+    }
+    out
+}
+
+fn main() {
+    let a: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let (n, d, k, reps, threads) = (a[0], a[1], a[2], a[3], a[4]);
+    let m = Matrix::from_vec(n, d, data(n, d, k));
+    let flat = Flat::new(&m, KernelChoice::Simd);
+    let exec = Exec::new(threads).unwrap();
+    let c0 = initial_centers(
+        &flat,
+        &Exec::serial(),
+        k,
+        &Init::Random,
+        &mut Rng::for_k(3, k),
+    );
+    let mut centers = Centers::new(k, d);
+    centers.set(&c0);
+    let mut labels = vec![0u32; n];
+    let mut parts = vec![Partial::new(k, d); n.div_ceil(CHUNK_ROWS)];
+    let mut ts = Vec::new();
+    for _ in 0..reps {
+        let t = Instant::now();
+        exec.for_each_chunk(&mut labels, CHUNK_ROWS, &mut parts, |c, lab, part| {
+            part.clear();
+            let s = c * CHUNK_ROWS;
+            flat.assign(s..s + lab.len(), &centers, lab, part, true);
+        });
+        ts.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    ts.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "n{n} d{d} k{k} t{threads}: min {:.3} med {:.3} ms",
+        ts[0],
+        ts[ts.len() / 2]
+    );
+}
