@@ -114,14 +114,19 @@ pub fn canonical_potentials<L: Layout + ?Sized>(
     closest: &[f64],
     weights: Option<&[f64]>,
     pots: &mut [f64],
+    mut mins: Option<&mut [f64]>,
 ) {
     let d = x.d();
+    let m_cands = pots.len();
     pots.fill(0.0);
     let mut buf = Vec::new();
     for (r, (i, v)) in rows.zip(closest).enumerate() {
         let row = x.row(i, &mut buf);
-        for (p, c) in pots.iter_mut().zip(cands.chunks_exact(d)) {
+        for (t, (p, c)) in pots.iter_mut().zip(cands.chunks_exact(d)).enumerate() {
             let m = dist2(row, c).min(*v);
+            if let Some(out) = mins.as_deref_mut() {
+                out[r * m_cands + t] = m;
+            }
             *p += match weights {
                 Some(w) => w[r] * m,
                 None => m,
@@ -259,7 +264,10 @@ pub trait Layout: Sync {
     }
     /// For each candidate `t` of `cands` (`m × d`): `pots[t] = Σ w_i · min(closest[i],
     /// dist2(row(i), cand_t))` over `rows` (`w_i` = 1 without `weights`, which holds
-    /// the weights of `rows`), summed in row order.
+    /// the weights of `rows`), summed in row order. When `mins` is given (`len(rows) ×
+    /// m`), `mins[r·m + t]` receives `min(closest[r], dist2(row, cand_t))`: exactly the
+    /// value [`Layout::update_closest`] would store for candidate `t`, so the seeding
+    /// can keep the chosen candidate's column instead of a second pass over the data.
     fn potentials(
         &self,
         rows: Range<usize>,
@@ -267,8 +275,9 @@ pub trait Layout: Sync {
         closest: &[f64],
         weights: Option<&[f64]>,
         pots: &mut [f64],
+        mins: Option<&mut [f64]>,
     ) {
-        canonical_potentials(self, rows, cands, closest, weights, pots)
+        canonical_potentials(self, rows, cands, closest, weights, pots, mins)
     }
     /// Hamerly's full search over gathered rows `x` (row-major, `d` columns, copies of
     /// some rows of this layout): the canonical label of each row, and a lower bound on
@@ -331,8 +340,9 @@ impl<T: Layout + ?Sized> Layout for &T {
         closest: &[f64],
         weights: Option<&[f64]>,
         pots: &mut [f64],
+        mins: Option<&mut [f64]>,
     ) {
-        (**self).potentials(rows, cands, closest, weights, pots)
+        (**self).potentials(rows, cands, closest, weights, pots, mins)
     }
     fn full_search(&self, x: &[f64], centers: &Centers, labels: &mut [u32], second: &mut [f64]) {
         (**self).full_search(x, centers, labels, second)
@@ -423,9 +433,10 @@ impl Layout for Flat<'_> {
         closest: &[f64],
         weights: Option<&[f64]>,
         pots: &mut [f64],
+        mins: Option<&mut [f64]>,
     ) {
         if self.kernel == KernelChoice::Scalar {
-            return canonical_potentials(self, rows, cands, closest, weights, pots);
+            return canonical_potentials(self, rows, cands, closest, weights, pots, mins);
         }
         self.seed_kernel(
             rows,
@@ -434,6 +445,7 @@ impl Layout for Flat<'_> {
                 closest,
                 weights,
                 pots,
+                mins,
             },
         );
     }

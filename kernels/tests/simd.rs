@@ -17,6 +17,49 @@ fn levels() -> Vec<Isa> {
     isa::available()
 }
 
+/// The seeding's shortcut (`init::keeps_candidate_minima`): the `mins` that
+/// `potentials` keeps for candidate `t` are bit for bit the `closest` that
+/// `update_closest` computes for it, and the potential (plain and weighted) is bit for
+/// bit the sum the seeding would take after that update.
+fn potentials_keep_what_update_computes(
+    x: &dyn Layout,
+    n: usize,
+    d: usize,
+    cands: &[f64],
+    closest: &[f64],
+    pots: &[f64],
+    what: &str,
+) {
+    let m = cands.len() / d;
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let w: Vec<f64> = (0..n).map(|i| 0.25 + (i % 7) as f64 * 0.5).collect();
+    let mut mins = vec![f64::NAN; n * m];
+    let mut again = vec![0.0; m];
+    x.potentials(0..n, cands, closest, None, &mut again, Some(&mut mins));
+    assert_eq!(bits(&again), bits(pots), "{what}: potentials with mins");
+    let mut wpots = vec![0.0; m];
+    let mut wmins = vec![f64::NAN; n * m];
+    x.potentials(0..n, cands, closest, Some(&w), &mut wpots, Some(&mut wmins));
+    assert_eq!(bits(&wmins), bits(&mins), "{what}: weighted mins");
+    for t in 0..m {
+        let mut upd = closest.to_vec();
+        let s = x.update_closest(0..n, &cands[t * d..(t + 1) * d], &mut upd, false);
+        let col: Vec<f64> = (0..n).map(|i| mins[i * m + t]).collect();
+        assert_eq!(bits(&col), bits(&upd), "{what}: mins of candidate {t}");
+        assert_eq!(
+            s.to_bits(),
+            pots[t].to_bits(),
+            "{what}: potential of candidate {t}"
+        );
+        let ws = upd.iter().zip(&w).fold(0.0, |acc, (v, wi)| acc + wi * v);
+        assert_eq!(
+            ws.to_bits(),
+            wpots[t].to_bits(),
+            "{what}: weighted potential {t}"
+        );
+    }
+}
+
 /// Compares one assignment pass and both seeding passes of the SIMD kernel (at
 /// every level) with the scalar kernel.
 fn check(rows: &[f64], n: usize, d: usize, centers: &[f64], what: &str) {
@@ -33,7 +76,8 @@ fn check(rows: &[f64], n: usize, d: usize, centers: &[f64], what: &str) {
         let s0 = x.update_closest(0..n, &centers[..d], &mut closest, true);
         let s1 = x.update_closest(0..n, &centers[(k - 1) * d..], &mut closest, false);
         let mut pots = vec![0.0; k];
-        x.potentials(0..n, centers, &closest, None, &mut pots);
+        x.potentials(0..n, centers, &closest, None, &mut pots, None);
+        potentials_keep_what_update_computes(x, n, d, centers, &closest, &pots, what);
         // Hamerly's full search: canonical labels and a valid lower bound on the
         // squared distance to every other center.
         let mut fl = vec![u32::MAX; n];

@@ -137,7 +137,17 @@ fn assign_and_seeding_kernels_match_the_plain_loop_on_awkward_shapes() {
                     x32.update_closest(0..n, c2, &mut closest, false);
                     let mut pots = vec![0.0; k];
                     let w: Vec<f64> = (0..n).map(|i| (i % 5) as f64 * 0.5).collect();
-                    x32.potentials(0..n, &c, &closest, Some(&w), &mut pots);
+                    let mut mins = vec![f64::NAN; n * k];
+                    x32.potentials(0..n, &c, &closest, Some(&w), &mut pots, Some(&mut mins));
+                    // The kept minima are what `update_closest` stores per candidate
+                    // (the seeding's shortcut, `init::keeps_candidate_minima`).
+                    for j in 0..k {
+                        let mut upd = closest.clone();
+                        x32.update_closest(0..n, &c[j * d..(j + 1) * d], &mut upd, false);
+                        for i in 0..n {
+                            assert_eq!(mins[i * k + j].to_bits(), upd[i].to_bits(), "{ctx}");
+                        }
+                    }
                     for (j, p) in pots.iter().enumerate() {
                         let mut e = 0.0;
                         for i in 0..n {

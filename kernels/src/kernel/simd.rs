@@ -392,11 +392,13 @@ pub enum SeedMode<'a> {
     /// candidate; the pass returns the new sum in row order.
     Update { closest: &'a mut [f64], init: bool },
     /// `pots[t] = Σ_i w_i · min(closest[i], dist2(x_i, cand_t))` in row order, per
-    /// candidate (`w_i = 1` without weights).
+    /// candidate (`w_i = 1` without weights); `mins[i·m + t]`, when given, receives
+    /// the `min` itself.
     Potentials {
         closest: &'a [f64],
         weights: Option<&'a [f64]>,
         pots: &'a mut [f64],
+        mins: Option<&'a mut [f64]>,
     },
 }
 
@@ -423,6 +425,7 @@ impl WithSimd for Seed<'_> {
                 cands.len() / d
             }
         };
+        let m_cands = m;
         let mut sum = 0.0;
         for i in 0..n {
             let row = &x[i * d..(i + 1) * d];
@@ -440,8 +443,12 @@ impl WithSimd for Seed<'_> {
                         closest,
                         weights,
                         pots,
+                        mins,
                     } => {
                         let m = dd.min(closest[i]);
+                        if let Some(out) = mins.as_deref_mut() {
+                            out[i * m_cands + c] = m;
+                        }
                         pots[c] += match weights {
                             Some(w) => w[i] * m,
                             None => m,
