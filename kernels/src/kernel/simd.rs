@@ -425,34 +425,54 @@ impl WithSimd for Seed<'_> {
                 cands.len() / d
             }
         };
-        let m_cands = m;
         let mut sum = 0.0;
-        for i in 0..n {
-            let row = &x[i * d..(i + 1) * d];
-            for c in 0..m {
-                let dd = canonical_dist2::<S>(simd, row, &cands[c * d..(c + 1) * d]);
-                match &mut mode {
-                    SeedMode::Update { closest, init } => {
-                        let v = &mut closest[i];
-                        if *init || dd < *v {
-                            *v = dd;
-                        }
-                        sum += *v;
+        match mode {
+            SeedMode::Update { closest, init } => {
+                for (i, v) in closest.iter_mut().enumerate().take(n) {
+                    let dd = canonical_dist2::<S>(simd, &x[i * d..(i + 1) * d], cands);
+                    if init || dd < *v {
+                        *v = dd;
                     }
-                    SeedMode::Potentials {
-                        closest,
-                        weights,
-                        pots,
-                        mins,
-                    } => {
-                        let m = dd.min(closest[i]);
-                        if let Some(out) = mins.as_deref_mut() {
-                            out[i * m_cands + c] = m;
+                    sum += *v;
+                }
+            }
+            SeedMode::Potentials {
+                closest,
+                weights,
+                pots,
+                mut mins,
+            } => {
+                // Candidates in groups of four per row: four independent accumulator
+                // chains instead of one (each candidate's distance alone is a chain of
+                // d / L dependent adds and then the reduction).
+                let mut fold = |i: usize, c: usize, dd: f64| {
+                    let v = dd.min(closest[i]);
+                    if let Some(out) = mins.as_deref_mut() {
+                        out[i * m + c] = v;
+                    }
+                    pots[c] += match weights {
+                        Some(w) => w[i] * v,
+                        None => v,
+                    };
+                };
+                for i in 0..n {
+                    let row = &x[i * d..(i + 1) * d];
+                    let mut c = 0;
+                    while c + 4 <= m {
+                        let b = std::array::from_fn(|j| &cands[(c + j) * d..(c + j + 1) * d]);
+                        let dd = canonical_dist2_many::<S, 4>(simd, row, b);
+                        for (j, v) in dd.into_iter().enumerate() {
+                            fold(i, c + j, v);
                         }
-                        pots[c] += match weights {
-                            Some(w) => w[i] * m,
-                            None => m,
-                        };
+                        c += 4;
+                    }
+                    while c < m {
+                        fold(
+                            i,
+                            c,
+                            canonical_dist2::<S>(simd, row, &cands[c * d..(c + 1) * d]),
+                        );
+                        c += 1;
                     }
                 }
             }
@@ -512,44 +532,69 @@ pub fn with_canonical_dist2<Op: CanonicalOp>(op: Op) -> Op::Output {
 /// tail adds exact zeros. The eight partials are then combined by the canonical tree.
 #[inline(always)]
 pub fn canonical_dist2<S: Simd>(simd: S, a: &[f64], b: &[f64]) -> f64 {
+    canonical_dist2_many::<S, 1>(simd, a, [b])[0]
+}
+
+/// [`canonical_dist2`] from one row `a` to `M` rows `bs` at once, each bit for bit
+/// [`crate::layout::dist2`]: the same operations per pair, interleaved so the `M`
+/// accumulator chains overlap.
+#[inline(always)]
+pub fn canonical_dist2_many<S: Simd, const M: usize>(
+    simd: S,
+    a: &[f64],
+    bs: [&[f64]; M],
+) -> [f64; M] {
     // d <= 4: the tree with its zero partials dropped (adding +0.0 to a sum of squares
     // returns it unchanged), in scalar code: cheaper than one masked vector.
-    let sq = |t: usize| {
-        let u = a[t] - b[t];
-        u * u
-    };
-    match a.len() {
-        1 => return sq(0),
-        2 => return sq(0) + sq(1),
-        3 => return (sq(0) + sq(2)) + sq(1),
-        4 => return (sq(0) + sq(2)) + (sq(1) + sq(3)),
-        _ => {}
+    if a.len() <= 4 {
+        return bs.map(|b| {
+            let sq = |t: usize| {
+                let u = a[t] - b[t];
+                u * u
+            };
+            match a.len() {
+                1 => sq(0),
+                2 => sq(0) + sq(1),
+                3 => (sq(0) + sq(2)) + sq(1),
+                4 => (sq(0) + sq(2)) + (sq(1) + sq(3)),
+                _ => 0.0,
+            }
+        });
     }
     let l = S::F64_LANES;
     let g = PARTIALS / l;
     let (av, at) = S::as_simd_f64s(a);
-    let (bv, bt) = S::as_simd_f64s(b);
-    let mut acc = [simd.splat_f64s(0.0); PARTIALS];
-    let mut chunks_a = av.chunks_exact(g);
-    let mut chunks_b = bv.chunks_exact(g);
-    for (ca, cb) in (&mut chunks_a).zip(&mut chunks_b) {
+    let bv: [(&[S::f64s], &[f64]); M] = bs.map(|b| S::as_simd_f64s(b));
+    let mut acc = [[simd.splat_f64s(0.0); PARTIALS]; M];
+    let full = av.len() / g * g;
+    let mut v = 0;
+    while v < full {
         for j in 0..g {
-            let diff = simd.sub_f64s(ca[j], cb[j]);
-            acc[j] = simd.add_f64s(acc[j], simd.mul_f64s(diff, diff));
+            for (c, (b, _)) in bv.iter().enumerate() {
+                let diff = simd.sub_f64s(av[v + j], b[v + j]);
+                acc[c][j] = simd.add_f64s(acc[c][j], simd.mul_f64s(diff, diff));
+            }
+        }
+        v += g;
+    }
+    for j in 0..av.len() - full {
+        for (c, (b, _)) in bv.iter().enumerate() {
+            let diff = simd.sub_f64s(av[full + j], b[full + j]);
+            acc[c][j] = simd.add_f64s(acc[c][j], simd.mul_f64s(diff, diff));
         }
     }
-    let (ra, rb) = (chunks_a.remainder(), chunks_b.remainder());
-    for j in 0..ra.len() {
-        let diff = simd.sub_f64s(ra[j], rb[j]);
-        acc[j] = simd.add_f64s(acc[j], simd.mul_f64s(diff, diff));
-    }
     if !at.is_empty() {
-        let diff = simd.sub_f64s(simd.partial_load_f64s(at), simd.partial_load_f64s(bt));
-        let j = ra.len();
-        acc[j] = simd.add_f64s(acc[j], simd.mul_f64s(diff, diff));
+        let j = av.len() - full;
+        let ta = simd.partial_load_f64s(at);
+        for (c, (_, bt)) in bv.iter().enumerate() {
+            let diff = simd.sub_f64s(ta, simd.partial_load_f64s(bt));
+            acc[c][j] = simd.add_f64s(acc[c][j], simd.mul_f64s(diff, diff));
+        }
     }
-    let lanes: &[f64] = bytemuck::cast_slice(&acc[..g]);
-    let mut p = [0.0f64; PARTIALS];
-    p.copy_from_slice(&lanes[..PARTIALS]);
-    combine(&p)
+    std::array::from_fn(|c| {
+        let lanes: &[f64] = bytemuck::cast_slice(&acc[c][..g]);
+        let mut p = [0.0f64; PARTIALS];
+        p.copy_from_slice(&lanes[..PARTIALS]);
+        combine(&p)
+    })
 }
