@@ -219,19 +219,22 @@ pub struct PlusPlus {
     cand_ids: Vec<usize>,
     cand_rows: Vec<f64>,
     /// `n × trials`: each row's `closest` as it would be with each candidate
-    /// ([`Layout::potentials`]' `mins`), kept when [`keeps_candidate_minima`] says so;
-    /// empty otherwise.
+    /// ([`Layout::potentials`]' `mins`), kept when the layout opts in and
+    /// [`keeps_candidate_minima`] says so; empty otherwise.
     cand_mins: Vec<f64>,
 }
 
 /// Whether a greedy step keeps each candidate's updated `closest` column from its
 /// potentials pass (`trials · 8` bytes per row), so that the chosen candidate is
 /// folded in by copying its column instead of a second pass over the data (`d · 8`
-/// bytes per row, or 4 in f32). Both give the same bits (the same `min`, summed in the
-/// same order: `potentials_keep_exactly_what_update_computes`). Kept when the columns
-/// take at most half the data's bytes: the seeding streams the data once per step
-/// instead of twice, which at n = 256k, d = 32 takes ~0.1 s off a greedy k = 1..32
-/// sweep, and the extra memory stays well below the data's.
+/// bytes per row, `d · 4` in f32). Both give the same bits: the same `min`, summed in
+/// the same order (tested per layout and ISA level by
+/// `potentials_keep_what_update_computes` in `tests/simd.rs` and in `tests/single.rs`).
+/// Kept when `2 · trials ≤ d`, so the columns take at most half the f64 data's bytes
+/// (at most the f32 data's), and only on layouts that opt in
+/// ([`Layout::seeding_keeps_minima`]: the flat ones, not `aos`). The seeding then
+/// streams the data once per step instead of twice: at n = 256k, d = 32, greedy
+/// k = 1..32 with the warm start, 0.205 → 0.172 s.
 pub fn keeps_candidate_minima(trials: usize, d: usize) -> bool {
     trials > 1 && 2 * trials <= d
 }
@@ -266,7 +269,7 @@ impl PlusPlus {
             cand_pots: vec![vec![0.0f64; trials]; n_chunks],
             cand_ids: vec![0usize; trials],
             cand_rows: vec![0.0f64; trials * d],
-            cand_mins: if keeps_candidate_minima(trials, d) {
+            cand_mins: if x.seeding_keeps_minima() && keeps_candidate_minima(trials, d) {
                 vec![0.0f64; n * trials]
             } else {
                 Vec::new()

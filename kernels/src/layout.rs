@@ -301,6 +301,14 @@ pub trait Layout: Sync {
     fn canonical_f64(&self) -> bool {
         true
     }
+    /// Whether greedy k-means++ may keep each candidate's updated distances from its
+    /// potentials pass and copy the chosen one ([`crate::init::keeps_candidate_minima`])
+    /// instead of a second pass over the data per step. The flat layouts do; `aos`,
+    /// which stands for the seed's loops, keeps two passes per step (as `--warm-start
+    /// auto` is off for it). The centers are the same either way.
+    fn seeding_keeps_minima(&self) -> bool {
+        false
+    }
 }
 
 impl<T: Layout + ?Sized> Layout for &T {
@@ -352,6 +360,9 @@ impl<T: Layout + ?Sized> Layout for &T {
     }
     fn canonical_f64(&self) -> bool {
         (**self).canonical_f64()
+    }
+    fn seeding_keeps_minima(&self) -> bool {
+        (**self).seeding_keeps_minima()
     }
 }
 
@@ -448,6 +459,9 @@ impl Layout for Flat<'_> {
                 mins,
             },
         );
+    }
+    fn seeding_keeps_minima(&self) -> bool {
+        true
     }
     fn full_search(&self, x: &[f64], centers: &Centers, labels: &mut [u32], second: &mut [f64]) {
         kernel::nearest_block(

@@ -227,6 +227,9 @@ impl Layout for Flat32 {
     fn canonical_f64(&self) -> bool {
         false
     }
+    fn seeding_keeps_minima(&self) -> bool {
+        true
+    }
 }
 
 /// f32 distances of the rows of `blocks` (`rows`) to the centers of `c` (`m × d`),
