@@ -226,6 +226,13 @@ impl Finish<'_> {
                 *lb = f64::INFINITY;
             }
             0
+        } else if !self.direct && second.is_none() {
+            // Lloyd's expanded form: one horizontal reduction and a mask test instead of
+            // three reductions (see `decide`).
+            match decide::<S>(simd, st, self.bound) {
+                Some(j) => j,
+                None => recheck(row, self.centers, self.d),
+            }
         } else {
             let want = second.is_some();
             let (j, b, s) = reduce::<S>(simd, st, !self.direct || want);
@@ -389,6 +396,45 @@ fn reduce<S: Simd>(simd: S, st: &Best<S::f64s>, want_second: bool) -> (usize, f6
     let chosen = simd.equal_f64s(st.idx, simd.splat_f64s(j));
     let second = simd.reduce_min_f64s(simd.select_f64s(chosen, st.second, st.best));
     (j as usize, b, second)
+}
+
+/// The label of the expanded form when no re-check is needed, else `None`: the
+/// re-check is skipped exactly when [`reduce`]'s `second − best > bound`, i.e. when
+/// exactly one lane's best score is within `bound` of the overall best `b` (the lane
+/// that holds `b`) and no lane's second-best is (a lane's second is never below its
+/// best, and `v ↦ fl(v − b)` is monotone, so "the minimum is more than `bound` above
+/// `b`" is "every value is"). Found with two masks instead of two more horizontal
+/// reductions; an exact tie puts two lanes (or a lane's second) within the bound and
+/// so goes to the canonical re-check, which picks the lowest index.
+#[inline(always)]
+fn decide<S: Simd>(simd: S, st: &Best<S::f64s>, bound: f64) -> Option<usize> {
+    let b = simd.splat_f64s(simd.reduce_min_f64s(st.best));
+    let bound = simd.splat_f64s(bound);
+    let near_best = simd.less_than_or_equal_f64s(simd.sub_f64s(st.best, b), bound);
+    let near_second = simd.less_than_or_equal_f64s(simd.sub_f64s(st.second, b), bound);
+    let bits = mask_bits::<S>(&near_best);
+    if bits.count_ones() != 1 || mask_bits::<S>(&near_second) != 0 {
+        return None;
+    }
+    let lane = bits.trailing_zeros() as usize;
+    let idx: &[f64] = bytemuck::cast_slice(std::slice::from_ref(&st.idx));
+    Some(idx[lane] as usize)
+}
+
+/// A lane mask as bits, lane `l` at bit `l`: AVX-512 masks are already a bit per lane
+/// (one byte for 8 lanes; pulp's scalar level has a one-byte `bool`), other levels
+/// hold a full-width all-ones or all-zeros element per lane. (Not pulp's
+/// `first_true_m64s`, whose bitmask and vector-mask versions count lanes from
+/// opposite ends.)
+#[inline(always)]
+fn mask_bits<S: Simd>(m: &S::m64s) -> u32 {
+    let bytes = bytemuck::bytes_of(m);
+    if bytes.len() == 1 {
+        bytes[0] as u32
+    } else {
+        let w = bytes.len() / S::F64_LANES;
+        (0..S::F64_LANES).fold(0, |acc, l| acc | ((bytes[l * w] != 0) as u32) << l)
+    }
 }
 
 /// The near-tie re-check: the canonical argmin, kept out of line so the rare slow
