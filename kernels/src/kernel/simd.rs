@@ -170,6 +170,34 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
         let to = ((i + ahead + R) * d).min(x.len());
         super::prefetch::prefetch_lines(&x[from..to]);
         let rows: [&[f64]; R] = std::array::from_fn(|r| &x[(i + r) * d..(i + r + 1) * d]);
+        if k > 1 && nvec <= NV {
+            // One tile holds every center: each row's argmin is folded from the tile's
+            // scores and finished right away, so no array of running argmins (three
+            // vectors per row) goes through memory.
+            let out = Out {
+                labels: &mut labels[i..i + R],
+                second: second.as_deref_mut().map(|s| &mut s[i..i + R]),
+                part: &mut *part,
+            };
+            let t = Tables {
+                d,
+                ct,
+                cnorm,
+                zinit,
+                kpv,
+                iota,
+                direct,
+                init,
+            };
+            match nvec {
+                1 => single::<S, R, 1>(simd, &rows, &t, &ctx, out),
+                2 => single::<S, R, 2>(simd, &rows, &t, &ctx, out),
+                3 if NV >= 3 => single::<S, R, 3>(simd, &rows, &t, &ctx, out),
+                _ => single::<S, R, NV>(simd, &rows, &t, &ctx, out),
+            }
+            i += R;
+            continue;
+        }
         let mut st = [init; R];
         if k > 1 {
             tiles::<S, R, NV>(
@@ -261,6 +289,50 @@ impl Finish<'_> {
     }
 }
 
+/// What a register tile reads, besides the rows.
+struct Tables<'a, S: Simd> {
+    d: usize,
+    ct: &'a [S::f64s],
+    cnorm: &'a [S::f64s],
+    zinit: &'a [S::f64s],
+    kpv: usize,
+    iota: S::f64s,
+    direct: bool,
+    init: Best<S::f64s>,
+}
+
+/// Where a row block's results go.
+struct Out<'a> {
+    labels: &'a mut [u32],
+    second: Option<&'a mut [f64]>,
+    part: &'a mut Partial,
+}
+
+/// A row block whose centers fit in one tile of `V` vectors: the scores, then per row
+/// the argmin folded from them and finished right away. (Plain structs, not a closure:
+/// see [`Finish`].)
+#[inline(always)]
+fn single<S: Simd, const R: usize, const V: usize>(
+    simd: S,
+    rows: &[&[f64]; R],
+    t: &Tables<'_, S>,
+    ctx: &Finish<'_>,
+    out: Out<'_>,
+) {
+    let Out {
+        labels,
+        mut second,
+        part,
+    } = out;
+    let acc = scores::<S, R, V>(simd, rows, t.d, t.ct, t.cnorm, t.zinit, t.kpv, 0, t.direct);
+    for (r, a) in acc.iter().enumerate() {
+        let mut st = t.init;
+        merge::<S, V>(simd, a, 0, t.iota, &mut st);
+        let lb = second.as_deref_mut().map(|s| &mut s[r]);
+        ctx.finish::<S>(simd, &mut labels[r], rows[r], &st, part, lb);
+    }
+}
+
 /// The first `nvec` center vectors (of `kpv` per transposed row) for `R` rows: full
 /// groups of `NV` vectors, then one at a time.
 #[allow(clippy::too_many_arguments)]
@@ -299,7 +371,8 @@ fn tiles<S: Simd, const R: usize, const NV: usize>(
     }
 }
 
-/// One register tile: `R` rows × `V` center vectors starting at vector `jv`.
+/// One register tile: `R` rows × `V` center vectors starting at vector `jv`, folded
+/// into the rows' running argmins.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn tile<S: Simd, const R: usize, const V: usize>(
@@ -315,6 +388,26 @@ fn tile<S: Simd, const R: usize, const V: usize>(
     direct: bool,
     st: &mut [Best<S::f64s>; R],
 ) {
+    let acc = scores::<S, R, V>(simd, rows, d, ct, cnorm, zinit, kpv, jv, direct);
+    for r in 0..R {
+        merge::<S, V>(simd, &acc[r], jv, iota, &mut st[r]);
+    }
+}
+
+/// The scores of one register tile: `R` rows × `V` center vectors from vector `jv`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn scores<S: Simd, const R: usize, const V: usize>(
+    simd: S,
+    rows: &[&[f64]; R],
+    d: usize,
+    ct: &[S::f64s],
+    cnorm: &[S::f64s],
+    zinit: &[S::f64s],
+    kpv: usize,
+    jv: usize,
+    direct: bool,
+) -> [[S::f64s; V]; R] {
     // Bounds the compiler can use to drop every check in the loops below.
     for row in rows {
         assert_eq!(row.len(), d);
@@ -365,17 +458,26 @@ fn tile<S: Simd, const R: usize, const V: usize>(
             }
         }
     }
+    acc
+}
+
+/// Folds one row's scores of center vectors `jv .. jv + V` into its running argmin.
+#[inline(always)]
+fn merge<S: Simd, const V: usize>(
+    simd: S,
+    scores: &[S::f64s; V],
+    jv: usize,
+    iota: S::f64s,
+    s: &mut Best<S::f64s>,
+) {
     let lanes = S::F64_LANES as f64;
-    for r in 0..R {
-        let s = &mut st[r];
-        for v in 0..V {
-            let score = acc[r][v];
-            let idx = simd.add_f64s(iota, simd.splat_f64s(((jv + v) as f64) * lanes));
-            let lt = simd.less_than_f64s(score, s.best);
-            s.second = simd.min_f64s(s.second, simd.max_f64s(score, s.best));
-            s.best = simd.select_f64s(lt, score, s.best);
-            s.idx = simd.select_f64s(lt, idx, s.idx);
-        }
+    for v in 0..V {
+        let score = scores[v];
+        let idx = simd.add_f64s(iota, simd.splat_f64s(((jv + v) as f64) * lanes));
+        let lt = simd.less_than_f64s(score, s.best);
+        s.second = simd.min_f64s(s.second, simd.max_f64s(score, s.best));
+        s.best = simd.select_f64s(lt, score, s.best);
+        s.idx = simd.select_f64s(lt, idx, s.idx);
     }
 }
 
