@@ -218,25 +218,26 @@ pub struct PlusPlus {
     cand_pots: Vec<Vec<f64>>,
     cand_ids: Vec<usize>,
     cand_rows: Vec<f64>,
-    /// `n × trials`: each row's `closest` as it would be with each candidate
-    /// ([`Layout::potentials`]' `mins`), kept when the layout opts in and
-    /// [`keeps_candidate_minima`] says so; empty otherwise.
-    cand_mins: Vec<f64>,
+    /// One byte per row: bit `t` set when candidate `t` of the current step is closer
+    /// than the row's `closest` ([`Layout::potentials`]' `closer`); kept when the
+    /// layout opts in and [`keeps_candidate_minima`] says so, empty otherwise.
+    cand_closer: Vec<u8>,
 }
 
-/// Whether a greedy step keeps each candidate's updated `closest` column from its
-/// potentials pass (`trials · 8` bytes per row), so that the chosen candidate is
-/// folded in by copying its column instead of a second pass over the data (`d · 8`
-/// bytes per row, `d · 4` in f32). Both give the same bits: the same `min`, summed in
-/// the same order (tested per layout and ISA level by
-/// `potentials_keep_what_update_computes` in `tests/simd.rs` and in `tests/single.rs`).
-/// Kept when `2 · trials ≤ d`, so the columns take at most half the f64 data's bytes
-/// (at most the f32 data's), and only on layouts that opt in
-/// ([`Layout::seeding_keeps_minima`]: the flat ones, not `aos`). The seeding then
-/// streams the data once per step instead of twice: at n = 256k, d = 32, greedy
-/// k = 1..32 with the warm start, 0.205 → 0.172 s.
-pub fn keeps_candidate_minima(trials: usize, d: usize) -> bool {
-    trials > 1 && 2 * trials <= d
+/// Whether a greedy step keeps, per row, which candidates are closer than its current
+/// `closest` (one byte per row, from the potentials pass), so that folding in the
+/// chosen candidate recomputes the distance of those rows only instead of a second
+/// pass over all the data ([`Layout::update_closest_where`]). Both give the same bits: the same comparison decides which rows change and
+/// their new value is the same canonical distance, and the chunk sums
+/// are the chosen candidate's potentials, summed in the same order as the update's
+/// (tested per layout and ISA level by `potentials_keep_what_update_computes` in
+/// `tests/simd.rs` and in `tests/single.rs`). Used up to 8 candidates per step (k up
+/// to e⁶ ≈ 403) and only on layouts that opt in ([`Layout::seeding_keeps_minima`]:
+/// the flat ones, not `aos`). After the first steps a new center is closer for a
+/// small share of the rows, so the seeding streams the data about once per step
+/// instead of twice; the byte per row keeps the peak memory within #3's goal.
+pub fn keeps_candidate_minima(trials: usize) -> bool {
+    (2..=8).contains(&trials)
 }
 
 impl PlusPlus {
@@ -269,8 +270,8 @@ impl PlusPlus {
             cand_pots: vec![vec![0.0f64; trials]; n_chunks],
             cand_ids: vec![0usize; trials],
             cand_rows: vec![0.0f64; trials * d],
-            cand_mins: if x.seeding_keeps_minima() && keeps_candidate_minima(trials, d) {
-                vec![0.0f64; n * trials]
+            cand_closer: if x.seeding_keeps_minima() && keeps_candidate_minima(trials) {
+                vec![0u8; n]
             } else {
                 Vec::new()
             },
@@ -342,22 +343,22 @@ impl PlusPlus {
                 *id = sample(&self.closest, weights, &self.chunk_sums, r);
                 self.cand_rows[t * d..(t + 1) * d].copy_from_slice(x.row(*id, &mut buf));
             }
-            let keep = !self.cand_mins.is_empty();
+            let keep = !self.cand_closer.is_empty();
             let best = if trials == 1 {
                 0
             } else {
                 let (cand_rows, closest) = (&self.cand_rows, &self.closest);
-                let pass = |ci: usize, pots: &mut Vec<f64>, mins: Option<&mut [f64]>| {
+                let pass = |ci: usize, pots: &mut Vec<f64>, closer: Option<&mut [u8]>| {
                     let rows = chunk_rows(ci, n);
                     let w = weights.map(|w| &w[rows.clone()]);
-                    x.potentials(rows.clone(), cand_rows, &closest[rows], w, pots, mins);
+                    x.potentials(rows.clone(), cand_rows, &closest[rows], w, pots, closer);
                 };
                 if keep {
                     exec.for_each_chunk(
-                        &mut self.cand_mins,
-                        SEED_CHUNK * trials,
+                        &mut self.cand_closer,
+                        SEED_CHUNK,
                         &mut self.cand_pots,
-                        |ci, mins, pots| pass(ci, pots, Some(mins)),
+                        |ci, closer, pots| pass(ci, pots, Some(closer)),
                     );
                 } else {
                     exec.for_each(&mut self.cand_pots, |ci, pots| pass(ci, pots, None));
@@ -375,18 +376,18 @@ impl PlusPlus {
             };
             let c = self.cand_rows[best * d..(best + 1) * d].to_vec();
             if keep {
-                // The chosen column is the updated `closest`, and its potential per
-                // chunk the updated chunk sum (same values, same order as `update`).
-                let (mins, pots) = (&self.cand_mins, &self.cand_pots);
+                // Only the rows the chosen candidate is closer to change; their new
+                // `closest` is its distance, and each chunk's new sum its potential.
+                let (closer, pots) = (&self.cand_closer, &self.cand_pots);
+                let bit = 1u8 << best;
                 exec.for_each_chunk(
                     &mut self.closest,
                     SEED_CHUNK,
                     &mut self.chunk_sums,
                     |ci, part, sum| {
-                        let base = ci * SEED_CHUNK * trials;
-                        for (r, v) in part.iter_mut().enumerate() {
-                            *v = mins[base + r * trials + best];
-                        }
+                        let base = ci * SEED_CHUNK;
+                        let rows = base..base + part.len();
+                        x.update_closest_where(rows.clone(), &c, part, &closer[rows], bit);
                         *sum = pots[ci][best];
                     },
                 );

@@ -45,6 +45,17 @@ pub fn dist2(a: &[f64], b: &[f64]) -> f64 {
     combine(&p)
 }
 
+/// [`dist2`] as a [`kernel::simd::Dist2`] (the scalar kernel's distance).
+#[derive(Clone, Copy)]
+struct ScalarDist2;
+
+impl kernel::simd::Dist2 for ScalarDist2 {
+    #[inline]
+    fn dist2(self, a: &[f64], b: &[f64]) -> f64 {
+        dist2(a, b)
+    }
+}
+
 /// The fixed reduction tree of [`dist2`]'s eight partial sums.
 #[inline(always)]
 pub fn combine(p: &[f64; PARTIALS]) -> f64 {
@@ -114,23 +125,25 @@ pub fn canonical_potentials<L: Layout + ?Sized>(
     closest: &[f64],
     weights: Option<&[f64]>,
     pots: &mut [f64],
-    mut mins: Option<&mut [f64]>,
+    mut closer: Option<&mut [u8]>,
 ) {
     let d = x.d();
-    let m_cands = pots.len();
     pots.fill(0.0);
     let mut buf = Vec::new();
     for (r, (i, v)) in rows.zip(closest).enumerate() {
         let row = x.row(i, &mut buf);
+        let mut bits = 0u8;
         for (t, (p, c)) in pots.iter_mut().zip(cands.chunks_exact(d)).enumerate() {
-            let m = dist2(row, c).min(*v);
-            if let Some(out) = mins.as_deref_mut() {
-                out[r * m_cands + t] = m;
-            }
+            let dd = dist2(row, c);
+            bits |= ((dd < *v) as u8) << (t % 8);
+            let m = dd.min(*v);
             *p += match weights {
                 Some(w) => w[r] * m,
                 None => m,
             };
+        }
+        if let Some(out) = closer.as_deref_mut() {
+            out[r] = bits;
         }
     }
 }
@@ -264,10 +277,11 @@ pub trait Layout: Sync {
     }
     /// For each candidate `t` of `cands` (`m × d`): `pots[t] = Σ w_i · min(closest[i],
     /// dist2(row(i), cand_t))` over `rows` (`w_i` = 1 without `weights`, which holds
-    /// the weights of `rows`), summed in row order. When `mins` is given (`len(rows) ×
-    /// m`), `mins[r·m + t]` receives `min(closest[r], dist2(row, cand_t))`: exactly the
-    /// value [`Layout::update_closest`] would store for candidate `t`, so the seeding
-    /// can keep the chosen candidate's column instead of a second pass over the data.
+    /// the weights of `rows`), summed in row order. When `closer` is given (one byte per
+    /// row, `m ≤ 8`), bit `t` of `closer[r]` is set when `dist2(row, cand_t) <
+    /// closest[r]`: exactly the rows whose `closest` [`Layout::update_closest`] would
+    /// change for candidate `t`, so the seeding can update only those rows instead of
+    /// a second pass over all the data.
     fn potentials(
         &self,
         rows: Range<usize>,
@@ -275,9 +289,9 @@ pub trait Layout: Sync {
         closest: &[f64],
         weights: Option<&[f64]>,
         pots: &mut [f64],
-        mins: Option<&mut [f64]>,
+        closer: Option<&mut [u8]>,
     ) {
-        canonical_potentials(self, rows, cands, closest, weights, pots, mins)
+        canonical_potentials(self, rows, cands, closest, weights, pots, closer)
     }
     /// Hamerly's full search over gathered rows `x` (row-major, `d` columns, copies of
     /// some rows of this layout): the canonical label of each row, and a lower bound on
@@ -308,6 +322,34 @@ pub trait Layout: Sync {
     /// auto` is off for it). The centers are the same either way.
     fn seeding_keeps_minima(&self) -> bool {
         false
+    }
+    /// [`Layout::update_closest`] (not `init`) restricted to the rows of `rows` whose
+    /// `closer` byte has `bit` set, which must be exactly the rows the candidate `c` is
+    /// closer to (from [`Layout::potentials`]): the same result, computing only their
+    /// distances where the layout can. The default updates runs of 16-row groups that
+    /// hold such a row (the f32 layout's blocks) with `update_closest`.
+    fn update_closest_where(
+        &self,
+        rows: Range<usize>,
+        c: &[f64],
+        closest: &mut [f64],
+        closer: &[u8],
+        bit: u8,
+    ) {
+        let len = closest.len();
+        let mut run: Option<usize> = None;
+        for g in (0..len).step_by(16).chain(std::iter::once(len)) {
+            let hit = g < len && closer[g..(g + 16).min(len)].iter().any(|&b| b & bit != 0);
+            match (hit, run) {
+                (true, None) => run = Some(g),
+                (false, Some(s)) => {
+                    let at = rows.start;
+                    self.update_closest(at + s..at + g, c, &mut closest[s..g], false);
+                    run = None;
+                }
+                _ => {}
+            }
+        }
     }
 }
 
@@ -348,9 +390,9 @@ impl<T: Layout + ?Sized> Layout for &T {
         closest: &[f64],
         weights: Option<&[f64]>,
         pots: &mut [f64],
-        mins: Option<&mut [f64]>,
+        closer: Option<&mut [u8]>,
     ) {
-        (**self).potentials(rows, cands, closest, weights, pots, mins)
+        (**self).potentials(rows, cands, closest, weights, pots, closer)
     }
     fn full_search(&self, x: &[f64], centers: &Centers, labels: &mut [u32], second: &mut [f64]) {
         (**self).full_search(x, centers, labels, second)
@@ -363,6 +405,16 @@ impl<T: Layout + ?Sized> Layout for &T {
     }
     fn seeding_keeps_minima(&self) -> bool {
         (**self).seeding_keeps_minima()
+    }
+    fn update_closest_where(
+        &self,
+        rows: Range<usize>,
+        c: &[f64],
+        closest: &mut [f64],
+        closer: &[u8],
+        bit: u8,
+    ) {
+        (**self).update_closest_where(rows, c, closest, closer, bit)
     }
 }
 
@@ -444,10 +496,10 @@ impl Layout for Flat<'_> {
         closest: &[f64],
         weights: Option<&[f64]>,
         pots: &mut [f64],
-        mins: Option<&mut [f64]>,
+        closer: Option<&mut [u8]>,
     ) {
         if self.kernel == KernelChoice::Scalar {
-            return canonical_potentials(self, rows, cands, closest, weights, pots, mins);
+            return canonical_potentials(self, rows, cands, closest, weights, pots, closer);
         }
         self.seed_kernel(
             rows,
@@ -456,12 +508,59 @@ impl Layout for Flat<'_> {
                 closest,
                 weights,
                 pots,
-                mins,
+                closer,
             },
         );
     }
     fn seeding_keeps_minima(&self) -> bool {
         true
+    }
+    fn update_closest_where(
+        &self,
+        rows: Range<usize>,
+        c: &[f64],
+        closest: &mut [f64],
+        closer: &[u8],
+        bit: u8,
+    ) {
+        // Row by row: one canonical distance per marked row (one ISA dispatch per call).
+        struct Op<'a> {
+            x: &'a [f64],
+            d: usize,
+            c: &'a [f64],
+            closest: &'a mut [f64],
+            closer: &'a [u8],
+            bit: u8,
+        }
+        impl kernel::simd::CanonicalOp for Op<'_> {
+            type Output = ();
+            #[inline(always)]
+            fn run<D: kernel::simd::Dist2>(self, dist: D) {
+                for (r, v) in self.closest.iter_mut().enumerate() {
+                    if self.closer[r] & self.bit != 0 {
+                        let dd = dist.dist2(&self.x[r * self.d..(r + 1) * self.d], self.c);
+                        if dd < *v {
+                            *v = dd;
+                        }
+                    }
+                }
+            }
+        }
+        let d = self.m.d();
+        let x = &self.m.as_slice()[rows.start * d..rows.end * d];
+        let op = Op {
+            x,
+            d,
+            c,
+            closest,
+            closer,
+            bit,
+        };
+        if self.kernel == KernelChoice::Scalar {
+            kernel::simd::CanonicalOp::run(op, ScalarDist2);
+        } else {
+            kernel::simd::with_canonical_dist2(op);
+        }
     }
     fn full_search(&self, x: &[f64], centers: &Centers, labels: &mut [u32], second: &mut [f64]) {
         kernel::nearest_block(

@@ -203,18 +203,21 @@ impl Layout for Flat32 {
         closest: &[f64],
         weights: Option<&[f64]>,
         pots: &mut [f64],
-        mut mins: Option<&mut [f64]>,
+        mut closer: Option<&mut [u8]>,
     ) {
         // Each candidate's sum is its own chain over the rows in order.
         let start = rows.start;
         let c = to_f32(cands);
-        let m_cands = pots.len();
         pots.fill(0.0);
+        if let Some(out) = closer.as_deref_mut() {
+            out.fill(0);
+        }
         self.per_row_distances(rows, &c, |i, j, v| {
-            let m = (v as f64).min(closest[i - start]);
-            if let Some(out) = mins.as_deref_mut() {
-                out[(i - start) * m_cands + j] = m;
+            let v = v as f64;
+            if let Some(out) = closer.as_deref_mut() {
+                out[i - start] |= ((v < closest[i - start]) as u8) << (j % 8);
             }
+            let m = v.min(closest[i - start]);
             pots[j] += match weights {
                 Some(w) => w[i - start] * m,
                 None => m,

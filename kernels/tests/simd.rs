@@ -17,10 +17,11 @@ fn levels() -> Vec<Isa> {
     isa::available()
 }
 
-/// The seeding's shortcut (`init::keeps_candidate_minima`): the `mins` that
-/// `potentials` keeps for candidate `t` are bit for bit the `closest` that
-/// `update_closest` computes for it, and the potential (plain and weighted) is bit for
-/// bit the sum the seeding would take after that update.
+/// The seeding's shortcut (`init::keeps_candidate_minima`): the `closer` bits that
+/// `potentials` keeps for candidate `t` mark exactly the rows whose `closest`
+/// `update_closest` changes for it, updating just those rows one at a time gives the
+/// same `closest` bit for bit, and the potential (plain and weighted) is bit for bit
+/// the sum the seeding would take after that update.
 fn potentials_keep_what_update_computes(
     x: &dyn Layout,
     n: usize,
@@ -30,22 +31,54 @@ fn potentials_keep_what_update_computes(
     pots: &[f64],
     what: &str,
 ) {
-    let m = cands.len() / d;
+    let m = (cands.len() / d).min(8);
+    let cands = &cands[..m * d];
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     let w: Vec<f64> = (0..n).map(|i| 0.25 + (i % 7) as f64 * 0.5).collect();
-    let mut mins = vec![f64::NAN; n * m];
+    let mut closer = vec![0xAAu8; n];
     let mut again = vec![0.0; m];
-    x.potentials(0..n, cands, closest, None, &mut again, Some(&mut mins));
-    assert_eq!(bits(&again), bits(pots), "{what}: potentials with mins");
+    x.potentials(0..n, cands, closest, None, &mut again, Some(&mut closer));
+    assert_eq!(
+        bits(&again),
+        bits(&pots[..m]),
+        "{what}: potentials with closer"
+    );
     let mut wpots = vec![0.0; m];
-    let mut wmins = vec![f64::NAN; n * m];
-    x.potentials(0..n, cands, closest, Some(&w), &mut wpots, Some(&mut wmins));
-    assert_eq!(bits(&wmins), bits(&mins), "{what}: weighted mins");
+    let mut wcloser = vec![0x55u8; n];
+    x.potentials(
+        0..n,
+        cands,
+        closest,
+        Some(&w),
+        &mut wpots,
+        Some(&mut wcloser),
+    );
+    assert_eq!(wcloser, closer, "{what}: weighted closer");
     for t in 0..m {
         let mut upd = closest.to_vec();
         let s = x.update_closest(0..n, &cands[t * d..(t + 1) * d], &mut upd, false);
-        let col: Vec<f64> = (0..n).map(|i| mins[i * m + t]).collect();
-        assert_eq!(bits(&col), bits(&upd), "{what}: mins of candidate {t}");
+        let mut sparse = closest.to_vec();
+        for i in 0..n {
+            let changed = upd[i].to_bits() != closest[i].to_bits();
+            assert_eq!(
+                closer[i] >> t & 1 == 1,
+                changed,
+                "{what}: row {i}, candidate {t}"
+            );
+            if changed {
+                x.update_closest(
+                    i..i + 1,
+                    &cands[t * d..(t + 1) * d],
+                    &mut sparse[i..i + 1],
+                    false,
+                );
+            }
+        }
+        assert_eq!(
+            bits(&sparse),
+            bits(&upd),
+            "{what}: sparse update of candidate {t}"
+        );
         assert_eq!(
             s.to_bits(),
             pots[t].to_bits(),

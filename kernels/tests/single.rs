@@ -137,15 +137,27 @@ fn assign_and_seeding_kernels_match_the_plain_loop_on_awkward_shapes() {
                     x32.update_closest(0..n, c2, &mut closest, false);
                     let mut pots = vec![0.0; k];
                     let w: Vec<f64> = (0..n).map(|i| (i % 5) as f64 * 0.5).collect();
-                    let mut mins = vec![f64::NAN; n * k];
-                    x32.potentials(0..n, &c, &closest, Some(&w), &mut pots, Some(&mut mins));
-                    // The kept minima are what `update_closest` stores per candidate
+                    let mut closer = vec![0xAAu8; n];
+                    let kk = k.min(8);
+                    let mut pots8 = vec![0.0; kk];
+                    x32.potentials(
+                        0..n,
+                        &c[..kk * d],
+                        &closest,
+                        Some(&w),
+                        &mut pots8,
+                        Some(&mut closer),
+                    );
+                    x32.potentials(0..n, &c, &closest, Some(&w), &mut pots, None);
+                    assert_eq!(pots8[..], pots[..kk], "{ctx}");
+                    // The kept bits mark the rows `update_closest` changes per candidate
                     // (the seeding's shortcut, `init::keeps_candidate_minima`).
-                    for j in 0..k {
+                    for j in 0..kk {
                         let mut upd = closest.clone();
                         x32.update_closest(0..n, &c[j * d..(j + 1) * d], &mut upd, false);
                         for i in 0..n {
-                            assert_eq!(mins[i * k + j].to_bits(), upd[i].to_bits(), "{ctx}");
+                            let changed = upd[i].to_bits() != closest[i].to_bits();
+                            assert_eq!(closer[i] >> j & 1 == 1, changed, "{ctx}");
                         }
                     }
                     for (j, p) in pots.iter().enumerate() {

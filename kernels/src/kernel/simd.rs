@@ -552,13 +552,13 @@ pub enum SeedMode<'a> {
     /// candidate; the pass returns the new sum in row order.
     Update { closest: &'a mut [f64], init: bool },
     /// `pots[t] = Σ_i w_i · min(closest[i], dist2(x_i, cand_t))` in row order, per
-    /// candidate (`w_i = 1` without weights); `mins[i·m + t]`, when given, receives
-    /// the `min` itself.
+    /// candidate (`w_i = 1` without weights); `closer[i]`, when given, gets bit `t` set
+    /// when `dist2(x_i, cand_t) < closest[i]` (`m ≤ 8`).
     Potentials {
         closest: &'a [f64],
         weights: Option<&'a [f64]>,
         pots: &'a mut [f64],
-        mins: Option<&'a mut [f64]>,
+        closer: Option<&'a mut [u8]>,
     },
 }
 
@@ -600,22 +600,49 @@ impl WithSimd for Seed<'_> {
                 closest,
                 weights,
                 pots,
-                mut mins,
+                mut closer,
             } => {
                 // Candidates in groups of four per row: four independent accumulator
                 // chains instead of one (each candidate's distance alone is a chain of
                 // d / L dependent adds and then the reduction).
+                if let Some(out) = closer.as_deref_mut() {
+                    out.fill(0);
+                }
                 let mut fold = |i: usize, c: usize, dd: f64| {
-                    let v = dd.min(closest[i]);
-                    if let Some(out) = mins.as_deref_mut() {
-                        out[i * m + c] = v;
+                    if let Some(out) = closer.as_deref_mut() {
+                        out[i] |= ((dd < closest[i]) as u8) << (c % 8);
                     }
+                    let v = dd.min(closest[i]);
                     pots[c] += match weights {
                         Some(w) => w[i] * v,
                         None => v,
                     };
                 };
-                for i in 0..n {
+                // All of a step's candidates at once (greedy k-means++ has 2 + ⌊ln k⌋,
+                // at most 8 up to k = 1096), as many independent chains as candidates.
+                macro_rules! all {
+                    ($m:literal) => {
+                        for i in 0..n {
+                            let row = &x[i * d..(i + 1) * d];
+                            let b = std::array::from_fn(|j| &cands[j * d..(j + 1) * d]);
+                            let dd = canonical_dist2_many::<S, $m>(simd, row, b);
+                            for (j, v) in dd.into_iter().enumerate() {
+                                fold(i, j, v);
+                            }
+                        }
+                    };
+                }
+                match m {
+                    2 => all!(2),
+                    3 => all!(3),
+                    4 => all!(4),
+                    5 => all!(5),
+                    6 => all!(6),
+                    7 => all!(7),
+                    8 => all!(8),
+                    _ => {}
+                }
+                for i in (0..n).filter(|_| !(2..=8).contains(&m)) {
                     let row = &x[i * d..(i + 1) * d];
                     let mut c = 0;
                     while c + 4 <= m {
