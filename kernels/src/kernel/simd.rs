@@ -162,6 +162,16 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
         idx: simd.splat_f64s(0.0),
         second: simd.splat_f64s(f64::INFINITY),
     };
+    let t = Tables {
+        d,
+        ct,
+        cnorm,
+        zinit,
+        kpv,
+        iota,
+        direct,
+        init,
+    };
     let mut i = 0;
     // Prefetch distance in rows: about PREFETCH_BYTES ahead, at least one tile.
     let ahead = (PREFETCH_BYTES / (8 * d)).max(R);
@@ -179,16 +189,6 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
                 second: second.as_deref_mut().map(|s| &mut s[i..i + R]),
                 part: &mut *part,
             };
-            let t = Tables {
-                d,
-                ct,
-                cnorm,
-                zinit,
-                kpv,
-                iota,
-                direct,
-                init,
-            };
             match nvec {
                 1 => single::<S, R, 1>(simd, &rows, &t, &ctx, out),
                 2 => single::<S, R, 2>(simd, &rows, &t, &ctx, out),
@@ -200,9 +200,7 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
         }
         let mut st = [init; R];
         if k > 1 {
-            tiles::<S, R, NV>(
-                simd, &rows, d, ct, cnorm, zinit, kpv, nvec, iota, direct, &mut st,
-            );
+            tiles::<S, R, NV>(simd, &rows, &t, nvec, &mut st);
         }
         for r in 0..R {
             let lb = second.as_deref_mut().map(|s| &mut s[i + r]);
@@ -214,9 +212,7 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
         let rows: [&[f64]; 1] = [&x[i * d..(i + 1) * d]];
         let mut st = [init; 1];
         if k > 1 {
-            tiles::<S, 1, NV>(
-                simd, &rows, d, ct, cnorm, zinit, kpv, nvec, iota, direct, &mut st,
-            );
+            tiles::<S, 1, NV>(simd, &rows, &t, nvec, &mut st);
         }
         let lb = second.as_deref_mut().map(|s| &mut s[i]);
         ctx.finish::<S>(simd, &mut labels[i], rows[0], &st[0], part, lb);
@@ -324,7 +320,7 @@ fn single<S: Simd, const R: usize, const V: usize>(
         mut second,
         part,
     } = out;
-    let acc = scores::<S, R, V>(simd, rows, t.d, t.ct, t.cnorm, t.zinit, t.kpv, 0, t.direct);
+    let acc = scores::<S, R, V>(simd, rows, t, 0);
     for (r, a) in acc.iter().enumerate() {
         let mut st = t.init;
         merge::<S, V>(simd, a, 0, t.iota, &mut st);
@@ -334,37 +330,30 @@ fn single<S: Simd, const R: usize, const V: usize>(
 }
 
 /// The first `nvec` center vectors (of `kpv` per transposed row) for `R` rows: full
-/// groups of `NV` vectors, then one at a time.
-#[allow(clippy::too_many_arguments)]
+/// groups of `NV` vectors, then the rest in one tile of its exact width.
 #[inline(always)]
 fn tiles<S: Simd, const R: usize, const NV: usize>(
     simd: S,
     rows: &[&[f64]; R],
-    d: usize,
-    ct: &[S::f64s],
-    cnorm: &[S::f64s],
-    zinit: &[S::f64s],
-    kpv: usize,
+    t: &Tables<'_, S>,
     nvec: usize,
-    iota: S::f64s,
-    direct: bool,
     st: &mut [Best<S::f64s>; R],
 ) {
     let mut jv = 0;
     while jv + NV <= nvec {
-        tile::<S, R, NV>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st);
+        tile::<S, R, NV>(simd, rows, t, jv, st);
         jv += NV;
     }
     // The remaining vectors in one tile of their exact width (not one at a time, which
     // would re-read the rows per vector and leave too few independent FMA chains).
     match nvec - jv {
         0 => {}
-        1 => tile::<S, R, 1>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st),
-        2 if NV > 2 => tile::<S, R, 2>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st),
-        3 if NV > 3 => tile::<S, R, 3>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st),
+        1 => tile::<S, R, 1>(simd, rows, t, jv, st),
+        2 if NV > 2 => tile::<S, R, 2>(simd, rows, t, jv, st),
+        3 if NV > 3 => tile::<S, R, 3>(simd, rows, t, jv, st),
         _ => {
             while jv < nvec {
-                tile::<S, R, 1>(simd, rows, d, ct, cnorm, zinit, kpv, jv, iota, direct, st);
+                tile::<S, R, 1>(simd, rows, t, jv, st);
                 jv += 1;
             }
         }
@@ -373,41 +362,37 @@ fn tiles<S: Simd, const R: usize, const NV: usize>(
 
 /// One register tile: `R` rows × `V` center vectors starting at vector `jv`, folded
 /// into the rows' running argmins.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn tile<S: Simd, const R: usize, const V: usize>(
     simd: S,
     rows: &[&[f64]; R],
-    d: usize,
-    ct: &[S::f64s],
-    cnorm: &[S::f64s],
-    zinit: &[S::f64s],
-    kpv: usize,
+    t: &Tables<'_, S>,
     jv: usize,
-    iota: S::f64s,
-    direct: bool,
     st: &mut [Best<S::f64s>; R],
 ) {
-    let acc = scores::<S, R, V>(simd, rows, d, ct, cnorm, zinit, kpv, jv, direct);
+    let acc = scores::<S, R, V>(simd, rows, t, jv);
     for r in 0..R {
-        merge::<S, V>(simd, &acc[r], jv, iota, &mut st[r]);
+        merge::<S, V>(simd, &acc[r], jv, t.iota, &mut st[r]);
     }
 }
 
 /// The scores of one register tile: `R` rows × `V` center vectors from vector `jv`.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn scores<S: Simd, const R: usize, const V: usize>(
     simd: S,
     rows: &[&[f64]; R],
-    d: usize,
-    ct: &[S::f64s],
-    cnorm: &[S::f64s],
-    zinit: &[S::f64s],
-    kpv: usize,
+    t: &Tables<'_, S>,
     jv: usize,
-    direct: bool,
 ) -> [[S::f64s; V]; R] {
+    let Tables {
+        d,
+        ct,
+        cnorm,
+        zinit,
+        kpv,
+        direct,
+        ..
+    } = *t;
     // Bounds the compiler can use to drop every check in the loops below.
     for row in rows {
         assert_eq!(row.len(), d);
