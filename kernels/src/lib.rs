@@ -27,6 +27,11 @@
 //!   combined in chunk order, so output is bit-identical for every thread count.
 //! * **Memory-mapped input** is assumed not to change while it is read (as for every
 //!   mmap-based reader); the binary never writes its input.
+//! * **Build with optimisation.** The SIMD kernels are written to be inlined into one
+//!   function per instruction-set level; unoptimised (`opt-level = 0`) that function's
+//!   stack frame overflows a 2 MiB thread stack. Dependents' dev profiles should set
+//!   `[profile.dev.package.kernels] opt-level = 1` (as `demo/wasm` does; this
+//!   workspace's test profile already optimises).
 //!
 //! ## Example
 //!
