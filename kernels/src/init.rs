@@ -220,23 +220,24 @@ pub struct PlusPlus {
     cand_rows: Vec<f64>,
     /// One byte per row: bit `t` set when candidate `t` of the current step is closer
     /// than the row's `closest` ([`Layout::potentials`]' `closer`); kept when the
-    /// layout opts in and [`keeps_candidate_minima`] says so, empty otherwise.
+    /// layout opts in and [`keeps_closer_rows`] says so, empty otherwise.
     cand_closer: Vec<u8>,
 }
 
 /// Whether a greedy step keeps, per row, which candidates are closer than its current
 /// `closest` (one byte per row, from the potentials pass), so that folding in the
 /// chosen candidate recomputes the distance of those rows only instead of a second
-/// pass over all the data ([`Layout::update_closest_where`]). Both give the same bits: the same comparison decides which rows change and
-/// their new value is the same canonical distance, and the chunk sums
-/// are the chosen candidate's potentials, summed in the same order as the update's
-/// (tested per layout and ISA level by `potentials_keep_what_update_computes` in
-/// `tests/simd.rs` and in `tests/single.rs`). Used up to 8 candidates per step (k up
-/// to e⁶ ≈ 403) and only on layouts that opt in ([`Layout::seeding_keeps_minima`]:
-/// the flat ones, not `aos`). After the first steps a new center is closer for a
+/// pass over all the data ([`Layout::update_closest_where`]). Both give the same
+/// bits: the same comparison decides which rows change and their new value is the
+/// same canonical distance, and the chunk sums are the chosen candidate's potentials,
+/// summed in the same order as the update's (tested per layout and ISA level by
+/// `potentials_keep_what_update_computes` in `tests/simd.rs` and in
+/// `tests/single.rs`). Used up to 8 candidates per step (greedy k-means++'s
+/// 2 + ⌊ln k⌋, so k ≤ 1096) and only on layouts that opt in
+/// ([`Layout::seeding_keeps_closer_rows`]: the flat ones, not `aos`). After the first steps a new center is closer for a
 /// small share of the rows, so the seeding streams the data about once per step
 /// instead of twice; the byte per row keeps the peak memory within #3's goal.
-pub fn keeps_candidate_minima(trials: usize) -> bool {
+pub fn keeps_closer_rows(trials: usize) -> bool {
     (2..=8).contains(&trials)
 }
 
@@ -270,7 +271,7 @@ impl PlusPlus {
             cand_pots: vec![vec![0.0f64; trials]; n_chunks],
             cand_ids: vec![0usize; trials],
             cand_rows: vec![0.0f64; trials * d],
-            cand_closer: if x.seeding_keeps_minima() && keeps_candidate_minima(trials) {
+            cand_closer: if x.seeding_keeps_closer_rows() && keeps_closer_rows(trials) {
                 vec![0u8; n]
             } else {
                 Vec::new()

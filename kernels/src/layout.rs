@@ -315,12 +315,13 @@ pub trait Layout: Sync {
     fn canonical_f64(&self) -> bool {
         true
     }
-    /// Whether greedy k-means++ may keep each candidate's updated distances from its
-    /// potentials pass and copy the chosen one ([`crate::init::keeps_candidate_minima`])
-    /// instead of a second pass over the data per step. The flat layouts do; `aos`,
+    /// Whether greedy k-means++ may keep, per row, which candidates its potentials pass
+    /// found closer, and recompute only those rows for the chosen one
+    /// ([`crate::init::keeps_closer_rows`], [`Layout::update_closest_where`]) instead
+    /// of a second pass over the data per step. The flat layouts do; `aos`,
     /// which stands for the seed's loops, keeps two passes per step (as `--warm-start
     /// auto` is off for it). The centers are the same either way.
-    fn seeding_keeps_minima(&self) -> bool {
+    fn seeding_keeps_closer_rows(&self) -> bool {
         false
     }
     /// [`Layout::update_closest`] (not `init`) restricted to the rows of `rows` whose
@@ -403,8 +404,8 @@ impl<T: Layout + ?Sized> Layout for &T {
     fn canonical_f64(&self) -> bool {
         (**self).canonical_f64()
     }
-    fn seeding_keeps_minima(&self) -> bool {
-        (**self).seeding_keeps_minima()
+    fn seeding_keeps_closer_rows(&self) -> bool {
+        (**self).seeding_keeps_closer_rows()
     }
     fn update_closest_where(
         &self,
@@ -512,7 +513,7 @@ impl Layout for Flat<'_> {
             },
         );
     }
-    fn seeding_keeps_minima(&self) -> bool {
+    fn seeding_keeps_closer_rows(&self) -> bool {
         true
     }
     fn update_closest_where(

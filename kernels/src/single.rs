@@ -230,7 +230,7 @@ impl Layout for Flat32 {
     fn canonical_f64(&self) -> bool {
         false
     }
-    fn seeding_keeps_minima(&self) -> bool {
+    fn seeding_keeps_closer_rows(&self) -> bool {
         true
     }
 }

@@ -17,7 +17,7 @@ fn levels() -> Vec<Isa> {
     isa::available()
 }
 
-/// The seeding's shortcut (`init::keeps_candidate_minima`): the `closer` bits that
+/// The seeding's shortcut (`init::keeps_closer_rows`): the `closer` bits that
 /// `potentials` keeps for candidate `t` mark exactly the rows whose `closest`
 /// `update_closest` changes for it, updating just those rows one at a time gives the
 /// same `closest` bit for bit, and the potential (plain and weighted) is bit for bit

@@ -151,7 +151,7 @@ fn assign_and_seeding_kernels_match_the_plain_loop_on_awkward_shapes() {
                     x32.potentials(0..n, &c, &closest, Some(&w), &mut pots, None);
                     assert_eq!(pots8[..], pots[..kk], "{ctx}");
                     // The kept bits mark the rows `update_closest` changes per candidate
-                    // (the seeding's shortcut, `init::keeps_candidate_minima`).
+                    // (the seeding's shortcut, `init::keeps_closer_rows`).
                     for j in 0..kk {
                         let mut upd = closest.clone();
                         x32.update_closest(0..n, &c[j * d..(j + 1) * d], &mut upd, false);
