@@ -351,12 +351,7 @@ fn tiles<S: Simd, const R: usize, const NV: usize>(
         1 => tile::<S, R, 1>(simd, rows, t, jv, st),
         2 if NV > 2 => tile::<S, R, 2>(simd, rows, t, jv, st),
         3 if NV > 3 => tile::<S, R, 3>(simd, rows, t, jv, st),
-        _ => {
-            while jv < nvec {
-                tile::<S, R, 1>(simd, rows, t, jv, st);
-                jv += 1;
-            }
-        }
+        _ => unreachable!("fewer than NV ≤ 4 vectors remain"),
     }
 }
 
@@ -587,9 +582,6 @@ impl WithSimd for Seed<'_> {
                 pots,
                 mut closer,
             } => {
-                // Candidates in groups of four per row: four independent accumulator
-                // chains instead of one (each candidate's distance alone is a chain of
-                // d / L dependent adds and then the reduction).
                 if let Some(out) = closer.as_deref_mut() {
                     out.fill(0);
                 }
@@ -604,7 +596,10 @@ impl WithSimd for Seed<'_> {
                     };
                 };
                 // All of a step's candidates at once (greedy k-means++ has 2 + ⌊ln k⌋,
-                // at most 8 up to k = 1096), as many independent chains as candidates.
+                // at most 8 up to k = 1096), as many independent accumulator chains as
+                // candidates (one candidate's distance alone is a chain of d / L
+                // dependent adds and then the reduction); other counts in groups of
+                // four, then one at a time.
                 macro_rules! all {
                     ($m:literal) => {
                         for i in 0..n {
@@ -625,26 +620,25 @@ impl WithSimd for Seed<'_> {
                     6 => all!(6),
                     7 => all!(7),
                     8 => all!(8),
-                    _ => {}
-                }
-                for i in (0..n).filter(|_| !(2..=8).contains(&m)) {
-                    let row = &x[i * d..(i + 1) * d];
-                    let mut c = 0;
-                    while c + 4 <= m {
-                        let b = std::array::from_fn(|j| &cands[(c + j) * d..(c + j + 1) * d]);
-                        let dd = canonical_dist2_many::<S, 4>(simd, row, b);
-                        for (j, v) in dd.into_iter().enumerate() {
-                            fold(i, c + j, v);
+                    _ => {
+                        for i in 0..n {
+                            let row = &x[i * d..(i + 1) * d];
+                            let mut c = 0;
+                            while c + 4 <= m {
+                                let b =
+                                    std::array::from_fn(|j| &cands[(c + j) * d..(c + j + 1) * d]);
+                                let dd = canonical_dist2_many::<S, 4>(simd, row, b);
+                                for (j, v) in dd.into_iter().enumerate() {
+                                    fold(i, c + j, v);
+                                }
+                                c += 4;
+                            }
+                            while c < m {
+                                let b = &cands[c * d..(c + 1) * d];
+                                fold(i, c, canonical_dist2::<S>(simd, row, b));
+                                c += 1;
+                            }
                         }
-                        c += 4;
-                    }
-                    while c < m {
-                        fold(
-                            i,
-                            c,
-                            canonical_dist2::<S>(simd, row, &cands[c * d..(c + 1) * d]),
-                        );
-                        c += 1;
                     }
                 }
             }
