@@ -10,6 +10,17 @@ root=$(pwd)
 
 step() { printf '\n== %s\n' "$*"; }
 
+# Disk: a cold run writes several GB of build output. Incremental caches and full
+# debug info are most of the debug/test half of it and buy nothing on a one-shot run
+# (a CI run once died of "No space left on device" in the incremental cache), so
+# they are off here; backtraces keep file and line numbers. Developers' own
+# `cargo test` is unaffected.
+export CARGO_INCREMENTAL=0
+export CARGO_PROFILE_DEV_DEBUG=line-tables-only
+export CARGO_PROFILE_TEST_DEBUG=line-tables-only
+disk() { df -h --output=avail,target . 2>/dev/null | tail -1 | awk '{print "disk: " $1 " free on " $2}'; }
+disk
+
 if [ -z "${QUICK:-}" ]; then
   step "cargo fmt --check"
   cargo fmt --all -- --check
@@ -42,5 +53,6 @@ if [ -x scripts/extra-tests.sh ]; then
   step "extra tests"
   scripts/extra-tests.sh
 fi
+disk
 echo
 echo "all tests passed"
