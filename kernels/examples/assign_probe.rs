@@ -1,4 +1,4 @@
-//! `cargo run --release -p kernels --example assign_probe -- N D K REPS THREADS`:
+//! `cargo run --release -p kernels --example assign_probe -- N D K REPS THREADS [ACC]`:
 //! times the flat SIMD assignment pass (labels and sums, as Lloyd runs it) on the
 //! bench's blob data, `REPS` back-to-back passes, and prints the minimum and the
 //! median in ms. For A/B experiments on this shared, noisy machine, where the minimum
@@ -23,6 +23,8 @@ fn main() {
         .map(|s| s.parse().unwrap())
         .collect();
     let (n, d, k, reps, threads) = (a[0], a[1], a[2], a[3], a[4]);
+    // Optional sixth argument 0: labels only, no sums (what the accumulation costs).
+    let accumulate = a.get(5).is_none_or(|&v| v != 0);
     let m = Matrix::from_vec(n, d, data(n, d, k));
     let flat = Flat::new(&m, KernelChoice::Simd);
     let exec = Exec::new(threads).unwrap();
@@ -43,7 +45,7 @@ fn main() {
         exec.for_each_chunk(&mut labels, CHUNK_ROWS, &mut parts, |c, lab, part| {
             part.clear();
             let s = c * CHUNK_ROWS;
-            flat.assign(s..s + lab.len(), &centers, lab, part, true);
+            flat.assign(s..s + lab.len(), &centers, lab, part, accumulate);
         });
         ts.push(t.elapsed().as_secs_f64() * 1e3);
     }

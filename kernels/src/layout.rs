@@ -188,11 +188,52 @@ impl Centers {
     }
 }
 
+/// One cache line of f64s, the unit of [`Lines`].
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, align(64))]
+struct Line([f64; 8]);
+
+/// A zeroed f64 buffer that starts on a cache-line boundary (derefs to `[f64]`).
+///
+/// The assignment kernels add each row into its cluster's `d` sums with full-width
+/// vector loads and stores. From an ordinary allocation (16-byte aligned) every
+/// 64-byte access straddles two cache lines; measured with `examples/assign_probe`
+/// (n = 262,144, d = 32, k = 8, one thread, AVX-512) the accumulation then cost
+/// ~40 % of the pass.
+#[derive(Clone, Debug)]
+pub struct Lines {
+    lines: Vec<Line>,
+    len: usize,
+}
+
+impl Lines {
+    /// `len` zeros.
+    pub fn zeros(len: usize) -> Self {
+        Lines {
+            lines: vec![Line([0.0; 8]); len.div_ceil(8)],
+            len,
+        }
+    }
+}
+
+impl std::ops::Deref for Lines {
+    type Target = [f64];
+    fn deref(&self) -> &[f64] {
+        &bytemuck::cast_slice::<Line, f64>(&self.lines)[..self.len]
+    }
+}
+
+impl std::ops::DerefMut for Lines {
+    fn deref_mut(&mut self) -> &mut [f64] {
+        &mut bytemuck::cast_slice_mut::<Line, f64>(&mut self.lines)[..self.len]
+    }
+}
+
 /// Per-chunk accumulators of one assignment pass.
 #[derive(Clone, Debug)]
 pub struct Partial {
-    /// Per-cluster sums of the assigned points, `k × d`.
-    pub sums: Vec<f64>,
+    /// Per-cluster sums of the assigned points, `k × d` (cache-line aligned).
+    pub sums: Lines,
     /// Per-cluster point counts (as f64, the weight total, like scikit-learn).
     pub counts: Vec<f64>,
     /// Points whose label changed in this pass.
@@ -202,7 +243,7 @@ pub struct Partial {
 impl Partial {
     pub fn new(k: usize, d: usize) -> Self {
         Partial {
-            sums: vec![0.0; k * d],
+            sums: Lines::zeros(k * d),
             counts: vec![0.0; k],
             changed: 0,
         }
@@ -234,7 +275,7 @@ impl Partial {
     }
     /// `self += other`, elementwise.
     pub fn merge(&mut self, other: &Partial) {
-        for (a, b) in self.sums.iter_mut().zip(&other.sums) {
+        for (a, b) in self.sums.iter_mut().zip(other.sums.iter()) {
             *a += b;
         }
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
