@@ -209,7 +209,7 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
         }
         for r in 0..R {
             let lb = second.as_deref_mut().map(|s| &mut s[i + r]);
-            ctx.finish::<S>(simd, &mut labels[i + r], rows[r], &st[r], part, lb);
+            ctx.finish::<S>(simd, &mut labels[i + r], rows[r], &st[r], part, lb, false);
         }
         i += R;
         if accumulate && i - summed >= group {
@@ -224,7 +224,7 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
             tiles::<S, 1, NV>(simd, &rows, &t, nvec, &mut st);
         }
         let lb = second.as_deref_mut().map(|s| &mut s[i]);
-        ctx.finish::<S>(simd, &mut labels[i], rows[0], &st[0], part, lb);
+        ctx.finish::<S>(simd, &mut labels[i], rows[0], &st[0], part, lb, false);
         i += 1;
     }
     if accumulate {
@@ -288,7 +288,8 @@ struct Finish<'a> {
 
 impl Finish<'_> {
     /// Final argmin of one row (re-checked with the canonical distance when the
-    /// expanded form's gap is within the rounding bound), label, and accumulation.
+    /// expanded form's gap is within the rounding bound) and its label (the sums are
+    /// added later, by [`add_rows`]). `one_vector`: see [`decide`].
     #[inline(always)]
     fn finish<S: Simd>(
         &self,
@@ -298,6 +299,7 @@ impl Finish<'_> {
         st: &Best<S::f64s>,
         part: &mut Partial,
         second: Option<&mut f64>,
+        one_vector: bool,
     ) {
         let best = if self.k == 1 {
             if let Some(lb) = second {
@@ -307,7 +309,7 @@ impl Finish<'_> {
         } else if !self.direct && second.is_none() {
             // Lloyd's expanded form: one horizontal reduction and a mask test instead of
             // three reductions (see `decide`).
-            match decide::<S>(simd, st, self.bound) {
+            match decide::<S>(simd, st, self.bound, one_vector) {
                 Some(j) => j,
                 None => recheck(row, self.centers, self.d),
             }
@@ -373,10 +375,22 @@ fn single<S: Simd, const R: usize, const V: usize>(
     } = out;
     let acc = scores::<S, R, V>(simd, rows, t, 0);
     for (r, a) in acc.iter().enumerate() {
-        let mut st = t.init;
-        merge::<S, V>(simd, a, 0, t.iota, &mut st);
+        let st = if V == 1 {
+            // All centers in one vector: each lane's best is its own score (what
+            // `merge` into the initial state gives, bar the index of +inf padding
+            // lanes, which never win), with no second best.
+            Best {
+                best: a[0],
+                idx: t.iota,
+                second: t.init.second,
+            }
+        } else {
+            let mut st = t.init;
+            merge::<S, V>(simd, a, 0, t.iota, &mut st);
+            st
+        };
         let lb = second.as_deref_mut().map(|s| &mut s[r]);
-        ctx.finish::<S>(simd, &mut labels[r], rows[r], &st, part, lb);
+        ctx.finish::<S>(simd, &mut labels[r], rows[r], &st, part, lb, V == 1);
     }
 }
 
@@ -539,14 +553,24 @@ fn reduce<S: Simd>(simd: S, st: &Best<S::f64s>, want_second: bool) -> (usize, f6
 /// `b`" is "every value is"). Found with two masks instead of two more horizontal
 /// reductions; an exact tie puts two lanes (or a lane's second) within the bound and
 /// so goes to the canonical re-check, which picks the lowest index.
+///
+/// `one_vector`: `st` holds the scores of one center vector starting at center 0,
+/// with no second bests (all +inf), so the lane is the index and only the first mask
+/// is needed.
 #[inline(always)]
-fn decide<S: Simd>(simd: S, st: &Best<S::f64s>, bound: f64) -> Option<usize> {
+fn decide<S: Simd>(simd: S, st: &Best<S::f64s>, bound: f64, one_vector: bool) -> Option<usize> {
     let b = simd.splat_f64s(simd.reduce_min_f64s(st.best));
     let bound = simd.splat_f64s(bound);
     let near_best = simd.less_than_or_equal_f64s(simd.sub_f64s(st.best, b), bound);
-    let near_second = simd.less_than_or_equal_f64s(simd.sub_f64s(st.second, b), bound);
     let bits = mask_bits::<S>(&near_best);
-    if bits.count_ones() != 1 || mask_bits::<S>(&near_second) != 0 {
+    if bits.count_ones() != 1 {
+        return None;
+    }
+    if one_vector {
+        return Some(bits.trailing_zeros() as usize);
+    }
+    let near_second = simd.less_than_or_equal_f64s(simd.sub_f64s(st.second, b), bound);
+    if mask_bits::<S>(&near_second) != 0 {
         return None;
     }
     // The one lane's index, by a reduction in registers: reading the lane from memory
