@@ -155,6 +155,7 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
         direct,
         bound,
         centers,
+        one_vector: false,
     };
     let init = Best {
         best: simd.splat_f64s(f64::INFINITY),
@@ -209,7 +210,7 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
         }
         for r in 0..R {
             let lb = second.as_deref_mut().map(|s| &mut s[i + r]);
-            ctx.finish::<S>(simd, &mut labels[i + r], rows[r], &st[r], part, lb, false);
+            ctx.finish::<S>(simd, &mut labels[i + r], rows[r], &st[r], part, lb);
         }
         i += R;
         if accumulate && i - summed >= group {
@@ -224,7 +225,7 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
             tiles::<S, 1, NV>(simd, &rows, &t, nvec, &mut st);
         }
         let lb = second.as_deref_mut().map(|s| &mut s[i]);
-        ctx.finish::<S>(simd, &mut labels[i], rows[0], &st[0], part, lb, false);
+        ctx.finish::<S>(simd, &mut labels[i], rows[0], &st[0], part, lb);
         i += 1;
     }
     if accumulate {
@@ -278,18 +279,21 @@ fn add_rows<S: Simd>(
 /// What the end of a row needs (a plain struct, not a closure: closures are not
 /// inlined into the target-feature context of the kernel, and the SIMD operations
 /// inside them would turn into function calls).
+#[derive(Clone, Copy)]
 struct Finish<'a> {
     k: usize,
     d: usize,
     direct: bool,
     bound: f64,
     centers: &'a [f64],
+    /// The row states hold one center vector from center 0 (see [`decide`]).
+    one_vector: bool,
 }
 
 impl Finish<'_> {
     /// Final argmin of one row (re-checked with the canonical distance when the
     /// expanded form's gap is within the rounding bound) and its label (the sums are
-    /// added later, by [`add_rows`]). `one_vector`: see [`decide`].
+    /// added later, by [`add_rows`]).
     #[inline(always)]
     fn finish<S: Simd>(
         &self,
@@ -299,7 +303,6 @@ impl Finish<'_> {
         st: &Best<S::f64s>,
         part: &mut Partial,
         second: Option<&mut f64>,
-        one_vector: bool,
     ) {
         let best = if self.k == 1 {
             if let Some(lb) = second {
@@ -309,7 +312,7 @@ impl Finish<'_> {
         } else if !self.direct && second.is_none() {
             // Lloyd's expanded form: one horizontal reduction and a mask test instead of
             // three reductions (see `decide`).
-            match decide::<S>(simd, st, self.bound, one_vector) {
+            match decide::<S>(simd, st, self.bound, self.one_vector) {
                 Some(j) => j,
                 None => recheck(row, self.centers, self.d),
             }
@@ -373,6 +376,10 @@ fn single<S: Simd, const R: usize, const V: usize>(
         mut second,
         part,
     } = out;
+    let ctx = Finish {
+        one_vector: V == 1,
+        ..*ctx
+    };
     let acc = scores::<S, R, V>(simd, rows, t, 0);
     for (r, a) in acc.iter().enumerate() {
         let st = if V == 1 {
@@ -390,7 +397,7 @@ fn single<S: Simd, const R: usize, const V: usize>(
             st
         };
         let lb = second.as_deref_mut().map(|s| &mut s[r]);
-        ctx.finish::<S>(simd, &mut labels[r], rows[r], &st, part, lb, V == 1);
+        ctx.finish::<S>(simd, &mut labels[r], rows[r], &st, part, lb);
     }
 }
 
