@@ -260,11 +260,15 @@ fn add_rows<S: Simd>(
         return;
     }
     let x = &x[rows.start * d..rows.end * d];
+    // Plain slices, so the buffers' addresses and lengths stay in registers (through
+    // `part`, every store to a count could have changed them).
+    let sums: &mut [f64] = &mut part.sums;
+    let counts: &mut [f64] = &mut part.counts;
     for (row, &l) in x.chunks_exact(d).zip(labels) {
         let l = l as usize;
         // Spelled out in vectors: the compiler's own loop for `Partial::add` checks
         // the two slices for overlap and dispatches on the length at every row.
-        let (sv, st) = S::as_mut_simd_f64s(&mut part.sums[l * d..(l + 1) * d]);
+        let (sv, st) = S::as_mut_simd_f64s(&mut sums[l * d..(l + 1) * d]);
         let (xv, xt) = S::as_simd_f64s(row);
         for (s, v) in sv.iter_mut().zip(xv) {
             *s = simd.add_f64s(*s, *v);
@@ -272,7 +276,7 @@ fn add_rows<S: Simd>(
         for (s, v) in st.iter_mut().zip(xt) {
             *s += v;
         }
-        part.counts[l] += 1.0;
+        counts[l] += 1.0;
     }
 }
 
