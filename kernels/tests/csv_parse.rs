@@ -60,6 +60,8 @@ proptest! {
         let exec = Exec::new(threads).unwrap();
         let ds = load_csv_chunked(&p, map_file(&p).unwrap(), &exec, chunk).unwrap();
         prop_assert_eq!(ds.n(), rows.len());
+        // The values start on a cache line (the SIMD kernels' 64-byte loads).
+        prop_assert_eq!(ds.matrix.as_slice().as_ptr() as usize % 64, 0);
         for (i, r) in rows.iter().enumerate() {
             for (a, b) in ds.matrix.row(i).iter().zip(r) {
                 prop_assert_eq!(a.to_bits(), b.to_bits());
@@ -183,4 +185,29 @@ fn error_line_is_exact_deep_in_a_large_file() {
         .unwrap()
         .to_string();
     assert!(err.contains(":40002:3:"), "{err}");
+}
+
+/// Matrices built from any vector hold the same values, starting on a cache line
+/// (moved within the buffer when the allocation was not aligned: a heap allocation
+/// is usually only 16-byte aligned, so most of these must be moved).
+#[test]
+fn owned_matrices_start_on_a_cache_line() {
+    let mut moved = 0;
+    for len in [1usize, 2, 3, 7, 8, 9, 31, 33, 100, 1000, 100_003] {
+        for _ in 0..8 {
+            let v: Vec<f64> = (0..len).map(|i| i as f64 * 0.5 + 1.0).collect();
+            moved += !(v.as_ptr() as usize).is_multiple_of(64) as usize;
+            let want = v.clone();
+            let m = data::Matrix::from_vec(len, 1, v);
+            assert_eq!(m.as_slice(), &want[..], "len {len}");
+            assert_eq!(m.as_slice().as_ptr() as usize % 64, 0, "len {len}");
+            assert_eq!(m.row(len - 1), &want[len - 1..]);
+        }
+    }
+    assert!(
+        moved > 0,
+        "no allocation needed moving: the test tests nothing"
+    );
+    let m = data::Matrix::from_vec(0, 3, Vec::new());
+    assert!(m.as_slice().is_empty());
 }

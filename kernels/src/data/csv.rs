@@ -294,6 +294,7 @@ pub fn load_csv_chunked(
     let total = bytes.len();
 
     let mut values: Vec<f64> = Vec::new();
+    let mut pad = 0;
     let mut starts: Vec<u64> = Vec::new();
     let mut lens: Vec<u32> = Vec::new();
     let mut pos = body_start;
@@ -341,7 +342,10 @@ pub fn load_csv_chunked(
                         ));
                     }
                 }
-                let _ = values.try_reserve_exact(est_rows.saturating_mul(d));
+                let _ = values.try_reserve_exact(est_rows.saturating_mul(d) + 7);
+                // Room in front so the values start on a cache line.
+                pad = super::line_pad(&values);
+                values.resize(pad, 0.0);
                 let _ = starts.try_reserve_exact(est_rows);
                 let _ = lens.try_reserve_exact(est_rows);
             }
@@ -363,7 +367,7 @@ pub fn load_csv_chunked(
     lens.shrink_to_fit();
     Ok(Dataset {
         path: path.to_path_buf(),
-        matrix: Matrix::from_vec(n, d, values),
+        matrix: Matrix::from_padded(n, d, values, pad),
         source: Source::Csv(CsvRows {
             map,
             header,
