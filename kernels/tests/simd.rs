@@ -168,6 +168,23 @@ fn every_level_matches_scalar_on_awkward_shapes() {
     }
 }
 
+/// Blocks longer than one group of rows (the kernel adds each group's rows into the
+/// sums once its labels are known; `SUM_GROUP_BYTES` of rows, whole tiles): the
+/// sums must still be added in row order, the last group partial and the rows after
+/// the last whole tile included.
+#[test]
+fn sums_over_several_row_groups() {
+    let group_rows = |d: usize| kernels::kernel::simd::SUM_GROUP_BYTES / (8 * d);
+    for &d in &[16usize, 32, 64, 65, 128] {
+        let n = 3 * group_rows(d) + 13;
+        for &k in &[2usize, 8, 20] {
+            let rows = flatten(&uniform(n, d, (n * 31 + d) as u64));
+            let centers = flatten(&uniform(k, d, (k * 7 + d) as u64));
+            check(&rows, n, d, &centers, &format!("n={n} d={d} k={k}"));
+        }
+    }
+}
+
 #[test]
 fn exact_ties_go_to_the_lowest_index() {
     // centers mirrored around the plane x0 = 0; points on the plane are exactly

@@ -172,70 +172,68 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
         direct,
         init,
     };
-    let group = (SUM_GROUP_BYTES / (8 * d.max(1))).max(R);
-    let mut summed = 0;
-    let mut i = 0;
+    // Rows go in groups of whole tiles; each group's rows are added into the sums
+    // once its labels are known (`add_rows`, one call site).
+    let group = (SUM_GROUP_BYTES / (8 * d.max(1))).div_ceil(R).max(1) * R;
     // Prefetch distance in rows: about PREFETCH_BYTES ahead, at least one tile.
-    let ahead = (PREFETCH_BYTES / (8 * d)).max(R);
-    while i + R <= n {
-        let from = ((i + ahead) * d).min(x.len());
-        let to = ((i + ahead + R) * d).min(x.len());
-        super::prefetch::prefetch_lines(&x[from..to]);
-        let rows: [&[f64]; R] = std::array::from_fn(|r| &x[(i + r) * d..(i + r + 1) * d]);
-        if k > 1 && nvec <= NV {
-            // One tile holds every center: each row's argmin is folded from the tile's
-            // scores and finished right away, so no array of running argmins (three
-            // vectors per row) goes through memory.
-            let out = Out {
-                labels: &mut labels[i..i + R],
-                second: second.as_deref_mut().map(|s| &mut s[i..i + R]),
-                part: &mut *part,
-            };
-            match nvec {
-                1 => single::<S, R, 1>(simd, &rows, &t, &ctx, out),
-                2 => single::<S, R, 2>(simd, &rows, &t, &ctx, out),
-                3 if NV >= 3 => single::<S, R, 3>(simd, &rows, &t, &ctx, out),
-                _ => single::<S, R, NV>(simd, &rows, &t, &ctx, out),
+    let ahead = (PREFETCH_BYTES / (8 * d.max(1))).max(R);
+    let mut i = 0;
+    while i < n {
+        let start = i;
+        let end = (i + group).min(n);
+        while i + R <= end {
+            let from = ((i + ahead) * d).min(x.len());
+            let to = ((i + ahead + R) * d).min(x.len());
+            super::prefetch::prefetch_lines(&x[from..to]);
+            let rows: [&[f64]; R] = std::array::from_fn(|r| &x[(i + r) * d..(i + r + 1) * d]);
+            if k > 1 && nvec <= NV {
+                // One tile holds every center: each row's argmin is folded from the
+                // tile's scores and finished right away, so no array of running argmins
+                // (three vectors per row) goes through memory.
+                let out = Out {
+                    labels: &mut labels[i..i + R],
+                    second: second.as_deref_mut().map(|s| &mut s[i..i + R]),
+                    part: &mut *part,
+                };
+                match nvec {
+                    1 => single::<S, R, 1>(simd, &rows, &t, &ctx, out),
+                    2 => single::<S, R, 2>(simd, &rows, &t, &ctx, out),
+                    3 if NV >= 3 => single::<S, R, 3>(simd, &rows, &t, &ctx, out),
+                    _ => single::<S, R, NV>(simd, &rows, &t, &ctx, out),
+                }
+                i += R;
+                continue;
+            }
+            let mut st = [init; R];
+            if k > 1 {
+                tiles::<S, R, NV>(simd, &rows, &t, nvec, &mut st);
+            }
+            for r in 0..R {
+                let lb = second.as_deref_mut().map(|s| &mut s[i + r]);
+                ctx.finish::<S>(simd, &mut labels[i + r], rows[r], &st[r], part, lb);
             }
             i += R;
-            if accumulate && i - summed >= group {
-                add_rows::<S>(simd, x, d, labels, summed..i, part);
-                summed = i;
+        }
+        // Fewer than R rows left (only in the last group).
+        while i < end {
+            let rows: [&[f64]; 1] = [&x[i * d..(i + 1) * d]];
+            let mut st = [init; 1];
+            if k > 1 {
+                tiles::<S, 1, NV>(simd, &rows, &t, nvec, &mut st);
             }
-            continue;
+            let lb = second.as_deref_mut().map(|s| &mut s[i]);
+            ctx.finish::<S>(simd, &mut labels[i], rows[0], &st[0], part, lb);
+            i += 1;
         }
-        let mut st = [init; R];
-        if k > 1 {
-            tiles::<S, R, NV>(simd, &rows, &t, nvec, &mut st);
+        if accumulate {
+            add_rows::<S>(simd, x, d, labels, start..end, part);
         }
-        for r in 0..R {
-            let lb = second.as_deref_mut().map(|s| &mut s[i + r]);
-            ctx.finish::<S>(simd, &mut labels[i + r], rows[r], &st[r], part, lb);
-        }
-        i += R;
-        if accumulate && i - summed >= group {
-            add_rows::<S>(simd, x, d, labels, summed..i, part);
-            summed = i;
-        }
-    }
-    while i < n {
-        let rows: [&[f64]; 1] = [&x[i * d..(i + 1) * d]];
-        let mut st = [init; 1];
-        if k > 1 {
-            tiles::<S, 1, NV>(simd, &rows, &t, nvec, &mut st);
-        }
-        let lb = second.as_deref_mut().map(|s| &mut s[i]);
-        ctx.finish::<S>(simd, &mut labels[i], rows[0], &st[0], part, lb);
-        i += 1;
-    }
-    if accumulate {
-        add_rows::<S>(simd, x, d, labels, summed..n, part);
     }
 }
 
-/// Rows are added into their clusters' sums in groups of about this many bytes, in a
-/// separate loop once the group's labels are known, while the rows are still in
-/// cache.
+/// Rows are added into their clusters' sums in groups of about this many bytes (whole
+/// register tiles), in a separate loop once the group's labels are known, while the
+/// rows are still in cache.
 pub const SUM_GROUP_BYTES: usize = 128 * 1024;
 
 /// Adds rows `rows` of the block into their clusters' sums, in row order (the order
@@ -264,6 +262,18 @@ fn add_rows<S: Simd>(
     // `part`, every store to a count could have changed them).
     let sums: &mut [f64] = &mut part.sums;
     let counts: &mut [f64] = &mut part.counts;
+    // Rows of 1 to 4 or 8 whole vectors with the count known, so the adds are
+    // straight-line code; any other width through the general loop.
+    if d.is_multiple_of(S::F64_LANES) {
+        match d / S::F64_LANES {
+            1 => return add_rows_n::<S, 1>(simd, x, labels, sums, counts),
+            2 => return add_rows_n::<S, 2>(simd, x, labels, sums, counts),
+            3 => return add_rows_n::<S, 3>(simd, x, labels, sums, counts),
+            4 => return add_rows_n::<S, 4>(simd, x, labels, sums, counts),
+            8 => return add_rows_n::<S, 8>(simd, x, labels, sums, counts),
+            _ => {}
+        }
+    }
     for (row, &l) in x.chunks_exact(d).zip(labels) {
         let l = l as usize;
         // Spelled out in vectors: the compiler's own loop for `Partial::add` checks
@@ -275,6 +285,27 @@ fn add_rows<S: Simd>(
         }
         for (s, v) in st.iter_mut().zip(xt) {
             *s += v;
+        }
+        counts[l] += 1.0;
+    }
+}
+
+/// [`add_rows`] for rows of exactly `N` vectors.
+#[inline(always)]
+fn add_rows_n<S: Simd, const N: usize>(
+    simd: S,
+    x: &[f64],
+    labels: &[u32],
+    sums: &mut [f64],
+    counts: &mut [f64],
+) {
+    let (xv, _) = S::as_simd_f64s(x);
+    let (sv, _) = S::as_mut_simd_f64s(sums);
+    for (row, &l) in xv.chunks_exact(N).zip(labels) {
+        let l = l as usize;
+        let s: &mut [S::f64s; N] = (&mut sv[l * N..(l + 1) * N]).try_into().unwrap();
+        for v in 0..N {
+            s[v] = simd.add_f64s(s[v], row[v]);
         }
         counts[l] += 1.0;
     }
