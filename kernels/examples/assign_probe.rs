@@ -1,4 +1,4 @@
-//! `cargo run --release -p kernels --example assign_probe -- N D K REPS THREADS [ACC]`:
+//! `cargo run --release -p kernels --example assign_probe -- N D K REPS THREADS [ACC [SORTED]]`:
 //! times the flat SIMD assignment pass (labels and sums, as Lloyd runs it) on the
 //! bench's blob data, `REPS` back-to-back passes, and prints the minimum and the
 //! median in ms. For A/B experiments on this shared, noisy machine, where the minimum
@@ -25,7 +25,20 @@ fn main() {
     let (n, d, k, reps, threads) = (a[0], a[1], a[2], a[3], a[4]);
     // Optional sixth argument 0: labels only, no sums (what the accumulation costs).
     let accumulate = a.get(5).is_none_or(|&v| v != 0);
-    let m = Matrix::from_vec(n, d, data(n, d, k));
+    // Optional seventh argument 1: the rows sorted by blob (runs of equal labels),
+    // instead of the blobs taking turns.
+    let mut values = data(n, d, k);
+    if a.get(6) == Some(&1) {
+        let rows: Vec<&[f64]> = values.chunks_exact(d).collect();
+        let mut sorted = Vec::with_capacity(n * d);
+        for c in 0..k {
+            for r in rows.iter().skip(c).step_by(k) {
+                sorted.extend_from_slice(r);
+            }
+        }
+        values = sorted;
+    }
+    let m = Matrix::from_vec(n, d, values);
     let flat = Flat::new(&m, KernelChoice::Simd);
     let exec = Exec::new(threads).unwrap();
     let c0 = initial_centers(
