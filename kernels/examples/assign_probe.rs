@@ -40,6 +40,13 @@ fn main() {
     }
     let m = Matrix::from_vec(n, d, values);
     let flat = Flat::new(&m, KernelChoice::Simd);
+    // KMEANS_PROBE_F32=1: the f32 layout (`--precision f32`) instead.
+    let flat32 = kernels::single::Flat32::from_matrix(&m, KernelChoice::Simd);
+    let x: &dyn Layout = if std::env::var_os("KMEANS_PROBE_F32").is_some() {
+        &flat32
+    } else {
+        &flat
+    };
     let exec = Exec::new(threads).unwrap();
     let c0 = initial_centers(
         &flat,
@@ -58,7 +65,7 @@ fn main() {
         exec.for_each_chunk(&mut labels, CHUNK_ROWS, &mut parts, |c, lab, part| {
             part.clear();
             let s = c * CHUNK_ROWS;
-            flat.assign(s..s + lab.len(), &centers, lab, part, accumulate);
+            x.assign(s..s + lab.len(), &centers, lab, part, accumulate);
         });
         ts.push(t.elapsed().as_secs_f64() * 1e3);
     }

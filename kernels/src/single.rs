@@ -308,6 +308,16 @@ impl WithSimd for Assign<'_> {
         } = self;
         let groups = BLOCK / S::F32_LANES;
         let mut out = [0u32; BLOCK];
+        // Plain slices, so the buffers' addresses and lengths stay in registers (through
+        // `part`, every store to a sum could have changed them).
+        let Partial {
+            sums,
+            counts,
+            changed,
+        } = part;
+        let sums: &mut [f64] = sums;
+        let counts: &mut [f64] = counts;
+        let mut n_changed = 0;
         for (blk, lab) in blocks.chunks_exact(BLOCK * d).zip(labels.chunks_mut(BLOCK)) {
             let (bv, _) = S::as_simd_f32s(blk);
             let (lv, _) = S::as_mut_simd_u32s(&mut out[..]);
@@ -333,18 +343,19 @@ impl WithSimd for Assign<'_> {
             }
             for (r, (slot, &l)) in lab.iter_mut().zip(&out).enumerate() {
                 if *slot != l {
-                    part.changed += 1;
+                    n_changed += 1;
                     *slot = l;
                 }
                 if accumulate {
                     let l = l as usize;
-                    let s = &mut part.sums[l * d..(l + 1) * d];
+                    let s = &mut sums[l * d..(l + 1) * d];
                     for (t, a) in s.iter_mut().enumerate() {
                         *a += blk[t * BLOCK + r] as f64;
                     }
-                    part.counts[l] += 1.0;
+                    counts[l] += 1.0;
                 }
             }
         }
+        *changed += n_changed;
     }
 }
