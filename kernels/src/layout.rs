@@ -188,44 +188,55 @@ impl Centers {
     }
 }
 
-/// One cache line of f64s, the unit of [`Lines`].
-#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-#[repr(C, align(64))]
-struct Line([f64; 8]);
-
 /// A zeroed f64 buffer that starts on a cache-line boundary (derefs to `[f64]`).
 ///
 /// The assignment kernels add each row into its cluster's `d` sums with full-width
 /// vector loads and stores. From an ordinary allocation (16-byte aligned) every
 /// 64-byte access straddles two cache lines; measured with `examples/assign_probe`
-/// (n = 262,144, d = 32, k = 8, one thread, AVX-512) the accumulation then cost
-/// ~40 % of the pass.
-#[derive(Clone, Debug)]
+/// (n = 262,144, d = 32, k = 8, one thread, AVX-512) the pass then took ~15 % longer.
+/// The buffer is an ordinary `Vec<f64>` with 7 spare elements and the values at the
+/// first 64-byte boundary. An over-aligned allocation (a `Vec` of 64-byte-aligned
+/// lines, `posix_memalign` under Rust's allocator) was ~6 % faster still on that pass
+/// for reasons not pinned down, but it fragmented glibc's heap: the default run of the
+/// heaviest cell peaked 4–5 MB higher (90–91 MB, past #3's goal of 89.9 MB).
+#[derive(Debug)]
 pub struct Lines {
-    lines: Vec<Line>,
+    buf: Vec<f64>,
+    offset: usize,
     len: usize,
 }
 
 impl Lines {
     /// `len` zeros.
     pub fn zeros(len: usize) -> Self {
-        Lines {
-            lines: vec![Line([0.0; 8]); len.div_ceil(8)],
-            len,
-        }
+        let buf = vec![0.0; len + 7];
+        // An f64 allocation is 8-byte aligned, so a boundary is at most 7 elements in.
+        let offset = (0..8)
+            .find(|&o| (buf.as_ptr() as usize + 8 * o).is_multiple_of(64))
+            .unwrap_or(0);
+        Lines { buf, offset, len }
+    }
+}
+
+impl Clone for Lines {
+    /// A fresh buffer (aligned for its own address) holding the same values.
+    fn clone(&self) -> Self {
+        let mut c = Lines::zeros(self.len);
+        c.copy_from_slice(self);
+        c
     }
 }
 
 impl std::ops::Deref for Lines {
     type Target = [f64];
     fn deref(&self) -> &[f64] {
-        &bytemuck::cast_slice::<Line, f64>(&self.lines)[..self.len]
+        &self.buf[self.offset..self.offset + self.len]
     }
 }
 
 impl std::ops::DerefMut for Lines {
     fn deref_mut(&mut self) -> &mut [f64] {
-        &mut bytemuck::cast_slice_mut::<Line, f64>(&mut self.lines)[..self.len]
+        &mut self.buf[self.offset..self.offset + self.len]
     }
 }
 

@@ -211,3 +211,21 @@ fn owned_matrices_start_on_a_cache_line() {
     let m = data::Matrix::from_vec(0, 3, Vec::new());
     assert!(m.as_slice().is_empty());
 }
+
+/// The per-chunk sums buffer starts on a cache line, for every length, and so does
+/// its clone (a fresh allocation), which holds the same values.
+#[test]
+fn partial_sums_start_on_a_cache_line() {
+    for len in [0usize, 1, 7, 8, 9, 64, 100, 1000, 4096] {
+        let mut a = kernels::layout::Lines::zeros(len);
+        assert_eq!(a.len(), len);
+        assert!(a.iter().all(|&v| v == 0.0));
+        assert_eq!(a.as_ptr() as usize % 64, 0, "len {len}");
+        for (i, v) in a.iter_mut().enumerate() {
+            *v = i as f64 - 0.5;
+        }
+        let b = a.clone();
+        assert_eq!(b.as_ptr() as usize % 64, 0, "clone, len {len}");
+        assert_eq!(&a[..], &b[..]);
+    }
+}
