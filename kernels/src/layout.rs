@@ -210,10 +210,7 @@ impl Lines {
     /// `len` zeros.
     pub fn zeros(len: usize) -> Self {
         let buf = vec![0.0; len + 7];
-        // An f64 allocation is 8-byte aligned, so a boundary is at most 7 elements in.
-        let offset = (0..8)
-            .find(|&o| (buf.as_ptr() as usize + 8 * o).is_multiple_of(64))
-            .unwrap_or(0);
+        let offset = crate::data::line_offset(buf.as_ptr());
         Lines { buf, offset, len }
     }
 }

@@ -105,11 +105,16 @@ impl Matrix {
     }
 }
 
+/// How many f64s from `p` to the next cache-line (64-byte) boundary, 0..=7 (`p` is
+/// 8-byte aligned, as every f64 allocation is).
+pub(crate) fn line_offset(p: *const f64) -> usize {
+    (64 - p as usize % 64) % 64 / 8
+}
+
 /// Elements to leave in front of `buf`'s current end so that the next value pushed
 /// starts on a cache line (64 bytes).
 pub(crate) fn line_pad(buf: &[f64]) -> usize {
-    let addr = buf.as_ptr() as usize + buf.len() * 8;
-    (64 - addr % 64) % 64 / 8
+    line_offset(buf.as_ptr_range().end)
 }
 
 /// Moves the values `buf[offset..]` within `buf` (by at most 7 elements, growing it
@@ -121,16 +126,14 @@ pub(crate) fn line_pad(buf: &[f64]) -> usize {
 /// otherwise one `memmove` of the data, no second buffer.
 fn cache_line_aligned(mut buf: Vec<f64>, offset: usize) -> (Vec<f64>, usize) {
     let len = buf.len() - offset;
-    let misaligned = |b: &Vec<f64>, off: usize| !(b.as_ptr() as usize + off * 8).is_multiple_of(64);
-    if len == 0 || !misaligned(&buf, offset) || !(buf.as_ptr() as usize).is_multiple_of(8) {
+    let values = buf[offset..].as_ptr();
+    if len == 0 || line_offset(values) == 0 || !(values as usize).is_multiple_of(8) {
         return (buf, offset);
     }
     if buf.capacity() < buf.len() + 7 && buf.try_reserve_exact(7).is_err() {
         return (buf, offset);
     }
-    let target = (0..8)
-        .find(|&o| !misaligned(&buf, o))
-        .expect("an 8-aligned address is 64-aligned within 8 elements");
+    let target = line_offset(buf.as_ptr());
     buf.resize(buf.len().max(target + len), 0.0);
     buf.copy_within(offset..offset + len, target);
     buf.truncate(target + len);
