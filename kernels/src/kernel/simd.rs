@@ -173,8 +173,7 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
         init,
     };
     // Rows go in groups of whole tiles; each group's rows are added into the sums
-    // once its labels are known (`add_rows`, one call site).
-    // With one center vector (k ≤ lanes, expanded form) every tile's rows are added
+    // once its labels are known (`add_rows`, one call site). With one center vector (k ≤ lanes, expanded form) every tile's rows are added
     // right after the tile: those sums' stores then drain while the next tile's FMA
     // loop runs (measured: d = 32, k = 8 2.82 → 2.63 ms, d = 8, k = 8 1.26 → 1.16 ms;
     // at other shapes one-tile groups were no better or slower, e.g. d = 2, k = 8
@@ -242,7 +241,8 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
 
 /// Rows are added into their clusters' sums in groups of about this many bytes (whole
 /// register tiles), in a separate loop once the group's labels are known, while the
-/// rows are still in cache.
+/// rows are still in cache. (With one center vector the groups are one tile, see
+/// `run_rows`.)
 pub const SUM_GROUP_BYTES: usize = 128 * 1024;
 
 /// Adds rows `rows` of the block into their clusters' sums, in row order (the order
