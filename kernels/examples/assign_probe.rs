@@ -41,11 +41,11 @@ fn main() {
     let m = Matrix::from_vec(n, d, values);
     let flat = Flat::new(&m, KernelChoice::Simd);
     // KMEANS_PROBE_F32=1: the f32 layout (`--precision f32`) instead.
-    let flat32 = kernels::single::Flat32::from_matrix(&m, KernelChoice::Simd);
-    let x: &dyn Layout = if std::env::var_os("KMEANS_PROBE_F32").is_some() {
-        &flat32
-    } else {
-        &flat
+    let flat32 = std::env::var_os("KMEANS_PROBE_F32")
+        .map(|_| kernels::single::Flat32::from_matrix(&m, KernelChoice::Simd));
+    let x: &dyn Layout = match &flat32 {
+        Some(f32_layout) => f32_layout,
+        None => &flat,
     };
     let exec = Exec::new(threads).unwrap();
     let c0 = initial_centers(
