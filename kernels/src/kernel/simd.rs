@@ -110,6 +110,14 @@ fn run<S: Simd, const NV: usize>(simd: S, a: Assign<'_>) {
     // and the per-tile work is spread over more rows. Measured against 4-row tiles
     // (`examples/assign_probe`, n = 262,144, one thread, AVX-512): d = 16, k = 16
     // 5.9 → 3.5 ms; d = 32, k = 16 7.0 → 5.0 ms; d = 32, k = 32 9.4 → 8.1 ms.
+    if S::F64_LANES == 8
+        && a.d > DIRECT_MAX_D
+        && a.prep.k > 1
+        && a.prep.k <= 8
+        && a.second.is_none()
+    {
+        return lanes8::<S, LANES8_ROWS, NV>(simd, a);
+    }
     if S::F64_LANES >= 8 && a.d > DIRECT_MAX_D {
         match a.prep.k.div_ceil(S::F64_LANES) {
             1 => run_rows::<S, 12, NV>(simd, a),
@@ -119,6 +127,196 @@ fn run<S: Simd, const NV: usize>(simd: S, a: Assign<'_>) {
         }
     } else {
         run_rows::<S, MR, NV>(simd, a)
+    }
+}
+
+/// Rows per register tile of [`lanes8`] (a multiple of 8).
+pub const LANES8_ROWS: usize = 8;
+
+/// Eight-lane constants of [`lanes8`]'s argmin network, built once per block.
+struct Net<S: Simd> {
+    /// Stage 1, shift σ = 0..3: lanes `σ .. σ + 3` (mod 8).
+    m1: [S::m64s; 4],
+    /// Stage 2, shift τ = 0, 1: lanes `τ, τ + 1, τ + 4, τ + 5`.
+    m2: [S::m64s; 2],
+    /// Stage 3: the even lanes.
+    m3: S::m64s,
+    iota: S::f64s,
+    /// `iota` rotated by four lanes: `4 5 6 7 0 1 2 3`.
+    iota4: S::f64s,
+}
+
+impl<S: Simd> Net<S> {
+    fn new(simd: S) -> Self {
+        let mask = |f: &dyn Fn(usize) -> bool| {
+            let v: [f64; 8] = std::array::from_fn(|j| if f(j) { 1.0 } else { 0.0 });
+            simd.less_than_f64s(simd.splat_f64s(0.5), simd.partial_load_f64s(&v))
+        };
+        let iota = simd.partial_load_f64s(&IOTA);
+        Net {
+            m1: std::array::from_fn(|s| mask(&|j| (j + 8 - s) % 8 < 4)),
+            m2: std::array::from_fn(|s| mask(&|j| (j + 8 - s) % 4 < 2)),
+            m3: mask(&|j| j % 2 == 0),
+            iota,
+            iota4: simd.rotate_left_f64s(iota, 4),
+        }
+    }
+}
+
+/// The assignment with k ≤ 8 centers in one 8-lane vector (AVX-512, expanded form,
+/// no Hamerly bound): the scores of a tile of `R` rows as in [`single`], then the
+/// argmin of eight rows at a time by a network of lane selects and rotations (three
+/// stages, each halving the centers a lane stands for, eight rows sharing the
+/// vectors; [`argmin8`]) instead of one horizontal reduction per row. The same
+/// labels as [`single`]: a row whose best is not more than the rounding bound below
+/// its second best goes to the canonical re-check, like [`decide`]. The last rows
+/// (fewer than a tile) go through [`run_rows`].
+#[inline(always)]
+fn lanes8<S: Simd, const R: usize, const NV: usize>(simd: S, mut a: Assign<'_>) {
+    const { assert!(R.is_multiple_of(8)) };
+    let d = a.d;
+    let n = a.labels.len();
+    let full = n / R * R;
+    {
+        let Assign {
+            x,
+            centers,
+            prep,
+            ref mut labels,
+            ref mut part,
+            accumulate,
+            xmax,
+            ..
+        } = a;
+        let (ct, _) = S::as_simd_f64s(&prep.ct[..d * 8]);
+        let c0 = S::as_simd_f64s(&prep.cnorm[..8]).0[0];
+        let bound = margin(d, xmax, prep.cmax);
+        let net = Net::<S>::new(simd);
+        let ahead = (PREFETCH_BYTES / (8 * d)).max(R);
+        let m2 = simd.splat_f64s(-2.0);
+        let mut changed = 0;
+        let mut i = 0;
+        while i < full {
+            let from = ((i + ahead) * d).min(x.len());
+            let to = ((i + ahead + R) * d).min(x.len());
+            super::prefetch::prefetch_lines(&x[from..to]);
+            let block = &x[i * d..(i + R) * d];
+            let rows: [&[f64]; R] = std::array::from_fn(|r| &block[r * d..(r + 1) * d]);
+            let mut acc = [simd.splat_f64s(0.0); R];
+            for (t, c) in ct.iter().enumerate() {
+                for r in 0..R {
+                    acc[r] = simd.mul_add_f64s(simd.splat_f64s(rows[r][t]), *c, acc[r]);
+                }
+            }
+            for a in acc.iter_mut() {
+                *a = simd.mul_add_f64s(m2, *a, c0);
+            }
+            for g in 0..R / 8 {
+                let s: &[S::f64s; 8] = (&acc[g * 8..g * 8 + 8]).try_into().unwrap();
+                let best = argmin8(simd, &net, s);
+                let gap = simd.sub_f64s(best.second, best.best);
+                let sure = mask_bits::<S>(&simd.less_than_f64s(simd.splat_f64s(bound), gap));
+                let idx: &[f64] = bytemuck::cast_slice(std::slice::from_ref(&best.idx));
+                for r in 0..8 {
+                    let row = g * 8 + r;
+                    let j = if sure >> r & 1 != 0 {
+                        small_index(idx[r])
+                    } else {
+                        recheck(rows[row], centers, d)
+                    } as u32;
+                    let l = &mut labels[i + row];
+                    if *l != j {
+                        changed += 1;
+                        *l = j;
+                    }
+                }
+            }
+            if accumulate {
+                add_rows::<S>(simd, x, d, labels, i..i + R, part);
+            }
+            i += R;
+        }
+        part.changed += changed;
+    }
+    if full < n {
+        let Assign {
+            x,
+            centers,
+            prep,
+            labels,
+            part,
+            accumulate,
+            xmax,
+            second,
+            ..
+        } = a;
+        let tail = Assign {
+            x: &x[full * d..],
+            d,
+            centers,
+            prep,
+            labels: &mut labels[full..],
+            part,
+            accumulate,
+            xmax,
+            second,
+        };
+        run_rows::<S, 12, NV>(simd, tail);
+    }
+}
+
+/// Argmin of eight rows' scores (`s[r]`: row `r`'s scores, center `j` in lane `j`),
+/// lane `r` of the result for row `r`: best score, its center, and the second-best
+/// score (equal to the best on a tie). Three stages; in each, two states are split
+/// by a lane mask and one half is rotated onto the other, so that every lane meets
+/// another lane of the same row (stage 1 pairs centers `j` and `j + 4`, stage 2
+/// lanes two apart, stage 3 neighbours). The rows' placement (rows `p`, `q` on the
+/// lane ranges `σ .. σ + 3` and the rest in stage 1, shifted so that stage 2 and 3's
+/// rotations stay within a row) ends with row `r` on lane `r`. Which of two equal
+/// scores is kept is not defined: a tie makes the second best equal the best, so the
+/// row is re-checked anyway.
+#[inline(always)]
+fn argmin8<S: Simd>(simd: S, net: &Net<S>, s: &[S::f64s; 8]) -> Best<S::f64s> {
+    let first = |p: usize, q: usize, sh: usize| {
+        let m = net.m1[sh];
+        let x = simd.select_f64s(m, s[p], s[q]);
+        let y = simd.rotate_left_f64s(simd.select_f64s(m, s[q], s[p]), 4);
+        let lt = simd.less_than_f64s(y, x);
+        Best {
+            best: simd.min_f64s(x, y),
+            idx: simd.select_f64s(lt, net.iota4, net.iota),
+            second: simd.max_f64s(x, y),
+        }
+    };
+    let w = pair8(simd, net.m2[0], 2, &first(0, 4, 0), &first(2, 6, 2));
+    let v = pair8(simd, net.m2[1], 2, &first(1, 5, 1), &first(3, 7, 3));
+    pair8(simd, net.m3, 1, &w, &v)
+}
+
+/// One stage of [`argmin8`]: `a` on the lanes of `m`, `b` on the others, each lane
+/// merged with the lane `rot` to its right (rotated left).
+#[inline(always)]
+fn pair8<S: Simd>(
+    simd: S,
+    m: S::m64s,
+    rot: usize,
+    a: &Best<S::f64s>,
+    b: &Best<S::f64s>,
+) -> Best<S::f64s> {
+    let split = |u: S::f64s, v: S::f64s| {
+        (
+            simd.select_f64s(m, u, v),
+            simd.rotate_left_f64s(simd.select_f64s(m, v, u), rot),
+        )
+    };
+    let (xb, yb) = split(a.best, b.best);
+    let (xi, yi) = split(a.idx, b.idx);
+    let (xs, ys) = split(a.second, b.second);
+    let lt = simd.less_than_f64s(yb, xb);
+    Best {
+        best: simd.min_f64s(xb, yb),
+        idx: simd.select_f64s(lt, yi, xi),
+        second: simd.min_f64s(simd.min_f64s(xs, ys), simd.max_f64s(xb, yb)),
     }
 }
 
