@@ -81,6 +81,25 @@ pub struct Assign<'a> {
     pub second: Option<&'a mut [f64]>,
 }
 
+impl Assign<'_> {
+    /// The same assignment for the rows from `first` on.
+    fn rows_from(self, first: usize) -> Self {
+        let Assign {
+            x,
+            d,
+            labels,
+            second,
+            ..
+        } = self;
+        Assign {
+            x: &x[first * d..],
+            labels: &mut labels[first..],
+            second: second.map(|s| &mut s[first..]),
+            ..self
+        }
+    }
+}
+
 /// Per-row running argmin state, one vector of each.
 #[derive(Clone, Copy)]
 struct Best<V> {
@@ -244,29 +263,7 @@ fn lanes8<S: Simd, const R: usize, const NV: usize>(simd: S, mut a: Assign<'_>) 
         part.changed += changed;
     }
     if full < n {
-        let Assign {
-            x,
-            centers,
-            prep,
-            labels,
-            part,
-            accumulate,
-            xmax,
-            second,
-            ..
-        } = a;
-        let tail = Assign {
-            x: &x[full * d..],
-            d,
-            centers,
-            prep,
-            labels: &mut labels[full..],
-            part,
-            accumulate,
-            xmax,
-            second,
-        };
-        run_rows::<S, 12, NV>(simd, tail);
+        run_rows::<S, 12, NV>(simd, a.rows_from(full));
     }
 }
 
