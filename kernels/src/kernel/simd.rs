@@ -226,6 +226,9 @@ fn lanes8<S: Simd, const R: usize, const NV: usize>(simd: S, mut a: Assign<'_>) 
             super::prefetch::prefetch_lines(&x[from..to]);
             let block = &x[i * d..(i + R) * d];
             let rows: [&[f64]; R] = std::array::from_fn(|r| &block[r * d..(r + 1) * d]);
+            // `scores::<S, R, 1>` computes the same, but through it (its runtime form
+            // test, `kpv` stride and row-length checks) d = 8, k = 8 ran 10 % slower
+            // (`assign_probe`: 0.96–0.98 against 0.86–0.89 ms).
             let mut acc = [simd.splat_f64s(0.0); R];
             for (t, c) in ct.iter().enumerate() {
                 for r in 0..R {
@@ -373,11 +376,13 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
         init,
     };
     // Rows go in groups of whole tiles; each group's rows are added into the sums
-    // once its labels are known (`add_rows`, one call site). With one center vector (k ≤ lanes, expanded form) every tile's rows are added
-    // right after the tile: those sums' stores then drain while the next tile's FMA
-    // loop runs (measured: d = 32, k = 8 2.82 → 2.63 ms, d = 8, k = 8 1.26 → 1.16 ms;
-    // at other shapes one-tile groups were no better or slower, e.g. d = 2, k = 8
-    // 0.98 → 1.08 ms, so they keep the 128 KiB groups).
+    // once its labels are known (`add_rows`, one call site). With one center vector
+    // (k ≤ lanes, expanded form) every tile's rows are added right after the tile:
+    // those sums' stores then drain while the next tile's FMA loop runs (measured at
+    // AVX-512 before `lanes8` took that case over there: d = 32, k = 8 2.82 → 2.63 ms,
+    // d = 8, k = 8 1.26 → 1.16 ms; at other shapes one-tile groups were no better or
+    // slower, e.g. d = 2, k = 8 0.98 → 1.08 ms, so they keep the 128 KiB groups).
+    // `lanes8` does the same per tile; here the rule now serves AVX2 and NEON.
     let group = if !direct && nvec == 1 {
         R
     } else {
