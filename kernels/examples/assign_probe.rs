@@ -71,7 +71,7 @@ fn main() {
     }
     ts.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!(
-        "n{n} d{d} k{k} t{threads}: min {:.3} med {:.3} ms",
+        "n{n} d{d} k{k} t{threads}: min {:.4} med {:.4} ms",
         ts[0],
         ts[ts.len() / 2]
     );
