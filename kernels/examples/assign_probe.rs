@@ -1,9 +1,11 @@
 //! `cargo run --release -p kernels --example assign_probe -- N D K REPS THREADS [ACC [SORTED]]`:
 //! times the flat SIMD assignment pass (labels and sums, as Lloyd runs it) on the
-//! bench's blob data, `REPS` back-to-back passes, and prints the minimum and the
-//! median in ms. For A/B experiments on this shared, noisy machine, where the minimum
-//! of many short passes is steadier than Criterion's 10-sample median; not a
-//! replacement for `cargo bench -p kernels`, whose numbers BENCHMARKS.md reports.
+//! bench's blob data, `REPS` back-to-back passes, and prints the minimum, the
+//! median and the mean in ms. For A/B experiments on this shared, noisy machine,
+//! where the minimum of many short passes is steadier than Criterion's 10-sample
+//! estimate; not a replacement for `cargo bench -p kernels`, whose numbers
+//! BENCHMARKS.md reports. (Criterion's estimate is a mean: on this host the noise is
+//! one-sided, so it reads a few per cent above the median.)
 use kernels::data::Matrix;
 use kernels::exec::Exec;
 use kernels::init::{initial_centers, Init};
@@ -69,10 +71,12 @@ fn main() {
         });
         ts.push(t.elapsed().as_secs_f64() * 1e3);
     }
+    let mean = ts.iter().sum::<f64>() / ts.len() as f64;
     ts.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!(
-        "n{n} d{d} k{k} t{threads}: min {:.4} med {:.4} ms",
+        "n{n} d{d} k{k} t{threads}: min {:.4} med {:.4} mean {:.4} ms",
         ts[0],
-        ts[ts.len() / 2]
+        ts[ts.len() / 2],
+        mean
     );
 }
