@@ -168,6 +168,23 @@ fn every_level_matches_scalar_on_awkward_shapes() {
     }
 }
 
+/// Widths the AVX-512 k ≤ 8 kernel knows at compile time (8, 16, 24, 32, 64): the
+/// previous tile's rows go into the sums inside the next tile's FMA loop, so the
+/// first and last tiles, a single tile and the rows after the last whole tile are the
+/// edges; a width next to each takes the runtime path.
+#[test]
+fn compile_time_widths_match_scalar() {
+    for &d in &[8usize, 16, 24, 32, 64, 23, 25, 63, 65] {
+        for &n in &[1usize, 7, 8, 9, 15, 16, 17, 24, 63, 64, 65, 257] {
+            for &k in &[2usize, 3, 5, 8] {
+                let rows = flatten(&uniform(n, d, (n * 13 + d) as u64));
+                let centers = flatten(&uniform(k, d, (k * 5 + d) as u64));
+                check(&rows, n, d, &centers, &format!("n={n} d={d} k={k}"));
+            }
+        }
+    }
+}
+
 /// Blocks longer than one group of rows (the kernel adds each group's rows into the
 /// sums once its labels are known; `SUM_GROUP_BYTES` of rows, whole tiles): the
 /// sums must still be added in row order, the last group partial and the rows after
