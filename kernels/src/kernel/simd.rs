@@ -236,11 +236,15 @@ fn lanes8<S: Simd, const R: usize, const NV: usize, const D: usize>(simd: S, mut
         let m2 = simd.splat_f64s(-2.0);
         // With `D` known, the previous tile's rows are added into the sums inside this
         // tile's FMA loop, one row after each eighth of the features, instead of after
-        // the tile (the same additions in the same order). A pass run that way reads
-        // from memory ~7 % faster at d = 32 (medians of `assign_probe`); with a
-        // runtime `d` the row pointers spill and the same spreading was slower.
+        // the tile (the same additions in the same order). Adding them after the tile,
+        // the core ran the sums' loads and stores beside the FMAs hardly at all (they
+        // cost as much as alone); spread, they overlap. `assign_probe`, n = 262,144,
+        // one thread, same minute, medians: d = 32, k = 8 2.52–2.55 → 2.30–2.33 ms;
+        // d = 64 5.5–5.7 → 4.2–4.5; d = 16 and 24 −3 %; d = 8 −2 %. With a runtime
+        // `d` the row pointers spill and the same spreading was slower (3.2 against
+        // 2.5 ms). The sums are borrowed per tile: borrowed once per block, d = 8 ran
+        // 2 % slower than before.
         let spread = D > 0 && accumulate;
-        let (sums, counts) = (&mut part.sums[..], &mut part.counts[..]);
         let mut changed = 0;
         let mut i = 0;
         while i < full {
@@ -255,6 +259,7 @@ fn lanes8<S: Simd, const R: usize, const NV: usize, const D: usize>(simd: S, mut
             let mut acc = [simd.splat_f64s(0.0); R];
             if D > 0 {
                 let ct = &ct[..D];
+                let (sums, counts) = (&mut part.sums[..], &mut part.counts[..]);
                 for q in 0..R {
                     for t in q * D / R..(q + 1) * D / R {
                         for r in 0..R {
@@ -298,12 +303,12 @@ fn lanes8<S: Simd, const R: usize, const NV: usize, const D: usize>(simd: S, mut
                 }
             }
             if accumulate && !spread {
-                add_rows_to::<S>(simd, x, d, labels, i..i + R, sums, counts);
+                add_rows::<S>(simd, x, d, labels, i..i + R, part);
             }
             i += R;
         }
         if spread && full > 0 {
-            add_rows_to::<S>(simd, x, d, labels, full - R..full, sums, counts);
+            add_rows::<S>(simd, x, d, labels, full - R..full, part);
         }
         part.changed += changed;
     }
