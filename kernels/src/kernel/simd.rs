@@ -11,7 +11,10 @@
 //! are prefetched [`PREFETCH_BYTES`] ahead. With 8 lanes, k ≤ 8 and the expanded form
 //! (one center vector holds every center), tiles are [`LANES8_ROWS`] rows and the
 //! argmin of eight rows is taken at once by a network of lane selects and rotations
-//! ([`lanes8`]) rather than one horizontal reduction per row. Two forms:
+//! ([`lanes8`]) rather than one horizontal reduction per row; at row widths known at
+//! compile time (8, 16, 24, 32, 64) each tile's rows are added into the sums inside
+//! the next tile's FMA loop, where the core overlaps those loads and stores with the
+//! FMAs (after the tile it hardly did). Two forms:
 //!
 //! * **direct** (`d ≤ DIRECT_MAX_D`): each lane computes the squared differences with a
 //!   separate multiply and add and sums them as `(s0 + s2) + (s1 + s3)` — bit for bit
