@@ -525,7 +525,9 @@ fn add_rows<S: Simd>(
     add_rows_to::<S>(simd, x, d, labels, rows, &mut part.sums, &mut part.counts)
 }
 
-/// [`add_rows`] into plain slices (`d > 0`).
+/// [`add_rows`] into plain slices (`d > 0`). Its own function only for the code it
+/// makes: folded back into `add_rows`, d = 32, k = 8 read 2–4 % slower in three
+/// same-minute `assign_probe` A/Bs (medians 2.40–2.49 against 2.35–2.45 ms).
 #[inline(always)]
 fn add_rows_to<S: Simd>(
     simd: S,
