@@ -149,24 +149,39 @@ pub fn write_atomically(
 ) -> std::io::Result<()> {
     let mut tmp = temp_file_in(output_dir(path), prefix)?;
     let tmp_path = tmp.path().to_path_buf();
-    crate::signals::register_temp(&tmp_path);
-    let done =
-        write(tmp.as_file_mut()).and_then(|()| tmp.persist(path).map(|_| ()).map_err(|e| e.error));
+    // On failure the temporary file is removed before it is unregistered (dropping a
+    // `NamedTempFile`, also inside a failed persist's error, deletes it), so no
+    // interrupt finds it on disk and unregistered.
+    let done = match write(tmp.as_file_mut()) {
+        Ok(()) => tmp.persist(path).map(|_| ()).map_err(|e| e.error),
+        Err(e) => {
+            drop(tmp);
+            Err(e)
+        }
+    };
     crate::signals::unregister_temp(&tmp_path);
     done
 }
 
 /// A temporary file in `dir` for an atomic write, created with mode 0666 minus the
-/// umask like any file a program creates (tempfile's default is 0600).
+/// umask like any file a program creates (tempfile's default is 0600), and registered
+/// for deletion on Ctrl-C from the moment it exists ([`crate::signals::create_temp`]);
+/// the caller unregisters it once it is renamed or removed.
 pub fn temp_file_in(dir: &Path, prefix: &str) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut b = tempfile::Builder::new();
-    b.prefix(prefix).suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        b.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    b.tempfile_in(dir)
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .suffix(".tmp")
+        .make_in(dir, crate::signals::create_temp)
+}
+
+/// Fails when no file can be created in `dir` (a registered temporary file, removed
+/// again at once).
+pub fn probe_writable(dir: &Path) -> std::io::Result<()> {
+    let tmp = temp_file_in(dir, ".kmeans-probe-")?;
+    let p = tmp.path().to_path_buf();
+    let closed = tmp.close();
+    crate::signals::unregister_temp(&p);
+    closed
 }
 
 fn write_npy(out: &mut std::fs::File, labels: &LabelMatrix) -> std::io::Result<()> {

@@ -871,7 +871,9 @@ fn wide_rows_huge_ids_and_millions_of_tiny_rows() {
 
 /// Ctrl-C (SIGINT) at random moments of a run (loading, fitting, writing): the process
 /// exits 130 (or 0 if it had finished), and no temporary file is ever left behind;
-/// an output file, when present, is complete.
+/// an output file, when present, is complete. (40 rounds: a temporary file that was
+/// registered for cleanup only after it was created was left behind about once in
+/// 200 interrupts; CI caught it once in this test's 10 rounds.)
 #[test]
 fn ctrl_c_at_random_moments_leaves_no_temp_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -909,7 +911,7 @@ fn ctrl_c_at_random_moments_leaves_no_temp_file() {
     let whole = t0.elapsed().as_millis() as u64;
     let expected = std::fs::read(&full).unwrap();
     let mut interrupted = 0;
-    for round in 0..10 {
+    for round in 0..40 {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;

@@ -171,9 +171,7 @@ fn check_output_dir(path: &Path) -> anyhow::Result<()> {
     if path.is_dir() {
         bail!("{}: the output path is a directory", path.display());
     }
-    tempfile::Builder::new()
-        .prefix(".kmeans-probe-")
-        .tempfile_in(dir)
+    kernels::output::probe_writable(dir)
         .with_context(|| format!("{}: cannot write to the output folder", path.display()))?;
     Ok(())
 }
