@@ -471,7 +471,9 @@ impl<T: Layout + ?Sized> Layout for &T {
 /// The flat layout: a borrowed contiguous row-major matrix, with the kernel chosen
 /// by [`KernelChoice`].
 pub struct Flat<'a> {
-    m: &'a Matrix,
+    x: &'a [f64],
+    n: usize,
+    d: usize,
     kernel: KernelChoice,
     /// Largest squared row norm (bounds the SIMD kernel's rounding error).
     xmax: f64,
@@ -480,31 +482,43 @@ pub struct Flat<'a> {
 impl<'a> Flat<'a> {
     /// Wraps a matrix (one pass over it to find the largest row norm).
     pub fn new(m: &'a Matrix, kernel: KernelChoice) -> Self {
-        let xmax = m
-            .as_slice()
-            .chunks_exact(m.d().max(1))
+        Flat::from_slice(m.as_slice(), m.n(), m.d(), kernel)
+    }
+
+    /// Wraps `n × d` row-major values in place (one pass over them to find the
+    /// largest row norm). Panics if `x.len() != n·d`.
+    pub fn from_slice(x: &'a [f64], n: usize, d: usize, kernel: KernelChoice) -> Self {
+        assert_eq!(x.len(), n * d, "Flat: shape does not match the values");
+        let xmax = x
+            .chunks_exact(d.max(1))
             .map(|r| r.iter().map(|v| v * v).sum::<f64>())
             .fold(0.0, f64::max);
-        Flat { m, kernel, xmax }
+        Flat {
+            x,
+            n,
+            d,
+            kernel,
+            xmax,
+        }
     }
 
     fn seed_kernel(&self, rows: Range<usize>, cands: &[f64], mode: kernel::simd::SeedMode) -> f64 {
-        let d = self.m.d();
-        let x = &self.m.as_slice()[rows.start * d..rows.end * d];
+        let d = self.d;
+        let x = &self.x[rows.start * d..rows.end * d];
         kernel::isa::dispatch(kernel::simd::Seed { x, d, cands, mode })
     }
 }
 
 impl Layout for Flat<'_> {
     fn n(&self) -> usize {
-        self.m.n()
+        self.n
     }
     fn d(&self) -> usize {
-        self.m.d()
+        self.d
     }
     #[inline]
     fn row<'a>(&'a self, i: usize, _buf: &'a mut Vec<f64>) -> &'a [f64] {
-        self.m.row(i)
+        &self.x[i * self.d..(i + 1) * self.d]
     }
     fn assign(
         &self,
@@ -514,8 +528,8 @@ impl Layout for Flat<'_> {
         part: &mut Partial,
         accumulate: bool,
     ) {
-        let d = self.m.d();
-        let x = &self.m.as_slice()[rows.start * d..rows.end * d];
+        let d = self.d;
+        let x = &self.x[rows.start * d..rows.end * d];
         kernel::assign_block(
             self.kernel,
             x,
@@ -596,8 +610,8 @@ impl Layout for Flat<'_> {
                 }
             }
         }
-        let d = self.m.d();
-        let x = &self.m.as_slice()[rows.start * d..rows.end * d];
+        let d = self.d;
+        let x = &self.x[rows.start * d..rows.end * d];
         let op = Op {
             x,
             d,
@@ -616,7 +630,7 @@ impl Layout for Flat<'_> {
         kernel::nearest_block(
             self.kernel,
             x,
-            self.m.d(),
+            self.d,
             centers,
             labels,
             second,

@@ -52,6 +52,7 @@
 
 pub mod data;
 pub mod error;
+pub mod estimator;
 pub mod exec;
 pub mod init;
 pub mod kernel;
@@ -67,3 +68,6 @@ pub mod single;
 pub mod summary;
 
 pub use error::{Error, Result};
+pub use estimator::{Algorithm, Data, Fit, KMeans, Precision, Timings};
+pub use init::Init;
+pub use kernel::KernelChoice;

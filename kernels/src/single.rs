@@ -89,12 +89,18 @@ impl Flat32 {
     /// Rounds `m` to f32 in blocked order. `kernel` = `Scalar` runs pulp's scalar
     /// backend (same results, one lane); `Simd`/`Auto` the best level.
     pub fn from_matrix(m: &Matrix, kernel: KernelChoice) -> Self {
-        let (n, d) = (m.n(), m.d());
+        Flat32::from_slice(m.as_slice(), m.n(), m.d(), kernel)
+    }
+
+    /// [`Flat32::from_matrix`] from `n × d` row-major values. Panics if
+    /// `x.len() != n·d` or `d = 0`.
+    pub fn from_slice(x: &[f64], n: usize, d: usize, kernel: KernelChoice) -> Self {
         assert!(d > 0, "Flat32 needs at least one feature");
+        assert_eq!(x.len(), n * d, "Flat32: shape does not match the values");
         let mut data = vec![0.0f32; n.div_ceil(BLOCK) * BLOCK * d];
-        for i in 0..n {
+        for (i, row) in x.chunks_exact(d).enumerate() {
             let base = (i / BLOCK) * BLOCK * d + i % BLOCK;
-            for (t, v) in m.row(i).iter().enumerate() {
+            for (t, v) in row.iter().enumerate() {
                 data[base + t * BLOCK] = *v as f32;
             }
         }

@@ -2,16 +2,16 @@
 //! k of `--init-centers`), write the labels. See `kmeans --help` and the README.
 
 use anyhow::{bail, Context};
-use clap::Parser;
-use kernels::data::aos::Aos;
+use clap::{Parser, ValueEnum};
 use kernels::data::{self, centers::read_centers, Matrix};
 use kernels::exec::Exec;
-use kernels::init::Init;
-use kernels::kernel::{self, KernelChoice};
+use kernels::kernel;
+use kernels::data::aos::Aos;
 use kernels::layout::{Flat, Layout};
-use kernels::lloyd::{self, Params};
+use kernels::single::Flat32;
 use kernels::output::{write_output, LabelMatrix, OutputFormat, OutputSpec};
 use kernels::summary::{KResult, Summary, Timings};
+use kernels::{Algorithm, Data, Init, KMeans, KernelChoice, Precision};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -43,22 +43,22 @@ struct Cli {
     seed: u64,
     /// Initialisation: k-means++ (the seed's D² sampling), greedy-k-means++
     /// (scikit-learn's), random.
-    #[arg(long, default_value = "greedy-k-means++", value_parser = ["k-means++", "greedy-k-means++", "random"])]
-    init: String,
+    #[arg(long, value_enum, default_value_t = InitArg::GreedyKMeansPlusPlus)]
+    init: InitArg,
     /// CSV (or .npy) of initial centers, one per row; fits exactly that k.
     #[arg(long = "init-centers", value_name = "FILE")]
     init_centers: Option<PathBuf>,
     /// Data layout: aos (the seed's `Vec<DataPoint>`) or flat (contiguous, fast kernels).
-    #[arg(long, default_value = "flat", value_parser = ["aos", "flat"])]
-    layout: String,
+    #[arg(long, value_enum, default_value_t = LayoutArg::Flat)]
+    layout: LayoutArg,
     /// Arithmetic of the distances: f64 (exact canonical labels), or f32 (the data
     /// stored as f32, twice the SIMD lanes and half the bytes; sums and centers stay
     /// f64; flat layout and Lloyd only). See the README on when f32 is safe.
-    #[arg(long, default_value = "f64", value_parser = ["f64", "f32"])]
-    precision: String,
+    #[arg(long, value_enum, default_value_t = PrecisionArg::F64)]
+    precision: PrecisionArg,
     /// Kernel of the flat layout: scalar, simd or auto.
-    #[arg(long, default_value = "auto")]
-    kernel: KernelChoice,
+    #[arg(long, value_enum, default_value_t = KernelArg::Auto)]
+    kernel: KernelArg,
     /// Worker threads: 0 = chosen from the work size and cores, 1 = serial.
     #[arg(long)]
     threads: Option<usize>,
@@ -76,13 +76,13 @@ struct Cli {
     /// Assignment algorithm: lloyd (every distance), hamerly (one lower bound per point
     /// skips distances), elkan (one lower bound per point and center, 8·n·k bytes),
     /// auto (chosen by shape). All give identical results.
-    #[arg(long, default_value = "auto", value_parser = ["lloyd", "hamerly", "elkan", "auto"])]
-    algorithm: String,
+    #[arg(long, value_enum, default_value_t = AlgorithmArg::Auto)]
+    algorithm: AlgorithmArg,
     /// Reuse the k-means++ seeding of k for k + 1 in the sweep (same results, less
     /// work): auto = on for the flat layout, off for aos (the seed's loops, which
     /// seed every k from scratch).
-    #[arg(long = "warm-start", default_value = "auto", value_parser = ["auto", "on", "off"])]
-    warm_start: String,
+    #[arg(long = "warm-start", value_enum, default_value_t = WarmStartArg::Auto)]
+    warm_start: WarmStartArg,
     /// Maximum Lloyd iterations per k.
     #[arg(long = "max-iter", default_value_t = 300)]
     max_iter: usize,
@@ -95,14 +95,134 @@ struct Cli {
     #[arg(long, value_name = "FILE.json")]
     summary: Option<PathBuf>,
     /// Output format: csv (IDs, echoed features, labels) or npy (labels only, n × K int32).
-    #[arg(long = "output-format", default_value = "csv")]
-    output_format: OutputFormat,
+    #[arg(long = "output-format", value_enum, default_value_t = FormatArg::Csv)]
+    output_format: FormatArg,
     /// CSV output with only the ID and cluster columns.
     #[arg(long = "labels-only")]
     labels_only: bool,
     /// Print the phase timings to stderr.
     #[arg(long, short)]
     verbose: bool,
+}
+
+/// `--init`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum InitArg {
+    /// The seed's D² sampling, one candidate per step.
+    #[value(name = "k-means++")]
+    KMeansPlusPlus,
+    /// scikit-learn's greedy k-means++ (2 + ⌊ln k⌋ candidates per step).
+    #[value(name = "greedy-k-means++")]
+    GreedyKMeansPlusPlus,
+    /// k distinct rows, uniformly.
+    Random,
+}
+
+impl From<InitArg> for Init {
+    fn from(a: InitArg) -> Init {
+        match a {
+            InitArg::KMeansPlusPlus => Init::KMeansPlusPlus,
+            InitArg::GreedyKMeansPlusPlus => Init::GreedyKMeansPlusPlus,
+            InitArg::Random => Init::Random,
+        }
+    }
+}
+
+/// `--layout`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LayoutArg {
+    /// The seed's `Vec<DataPoint>` with its naive loops.
+    Aos,
+    /// One contiguous row-major buffer with the fast kernels.
+    Flat,
+}
+
+/// `--precision`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum PrecisionArg {
+    F64,
+    F32,
+}
+
+impl From<PrecisionArg> for Precision {
+    fn from(a: PrecisionArg) -> Precision {
+        match a {
+            PrecisionArg::F64 => Precision::F64,
+            PrecisionArg::F32 => Precision::F32,
+        }
+    }
+}
+
+/// `--kernel`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum KernelArg {
+    Scalar,
+    Simd,
+    Auto,
+}
+
+impl From<KernelArg> for KernelChoice {
+    fn from(a: KernelArg) -> KernelChoice {
+        match a {
+            KernelArg::Scalar => KernelChoice::Scalar,
+            KernelArg::Simd => KernelChoice::Simd,
+            KernelArg::Auto => KernelChoice::Auto,
+        }
+    }
+}
+
+/// `--algorithm`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum AlgorithmArg {
+    Lloyd,
+    Hamerly,
+    Elkan,
+    Auto,
+}
+
+impl AlgorithmArg {
+    /// The fixed choice, or `None` for `auto` (the library's rule).
+    fn algorithm(self) -> Option<Algorithm> {
+        match self {
+            AlgorithmArg::Lloyd => Some(Algorithm::Lloyd),
+            AlgorithmArg::Hamerly => Some(Algorithm::Hamerly),
+            AlgorithmArg::Elkan => Some(Algorithm::Elkan),
+            AlgorithmArg::Auto => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            AlgorithmArg::Lloyd => "lloyd",
+            AlgorithmArg::Hamerly => "hamerly",
+            AlgorithmArg::Elkan => "elkan",
+            AlgorithmArg::Auto => "auto",
+        }
+    }
+}
+
+/// `--warm-start`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum WarmStartArg {
+    Auto,
+    On,
+    Off,
+}
+
+/// `--output-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    Csv,
+    Npy,
+}
+
+impl From<FormatArg> for OutputFormat {
+    fn from(a: FormatArg) -> OutputFormat {
+        match a {
+            FormatArg::Csv => OutputFormat::Csv,
+            FormatArg::Npy => OutputFormat::Npy,
+        }
+    }
 }
 
 /// Input bytes per parsing thread under `--threads 0` (the parser reads about 0.85 GB/s
@@ -176,102 +296,155 @@ fn check_output_dir(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run(cli: &Cli) -> anyhow::Result<()> {
-    let t_start = Instant::now();
-    if cli.k_max.is_none() && cli.init_centers.is_none() {
-        bail!("--k-max is required (or --init-centers)");
-    }
-    if let Some(k) = cli.k_max {
-        if k == 0 {
-            bail!("--k-max must be at least 1");
-        }
-        if cli.k_min == 0 {
-            bail!("--k-min must be at least 1");
-        }
-        if cli.k_min > k {
-            bail!("--k-min ({}) is larger than --k-max ({k})", cli.k_min);
-        }
-    }
-    if cli.n_init == 0 {
-        bail!("--n-init must be at least 1");
-    }
-    if cli.max_iter == 0 {
-        bail!("--max-iter must be at least 1");
-    }
-    if !(cli.tol.is_finite() && cli.tol >= 0.0) {
-        bail!("--tol must be a finite number >= 0");
-    }
-    if cli.output_format == OutputFormat::Npy && cli.labels_only {
-        bail!("--labels-only applies to CSV output only");
-    }
-    let f32_mode = cli.precision == "f32";
-    if f32_mode {
-        if cli.layout == "aos" {
-            bail!("--precision f32 needs --layout flat");
-        }
-        if cli.algorithm != "auto" && cli.algorithm != "lloyd" {
-            bail!(
-                "--precision f32 runs --algorithm lloyd only (the bounds of {} are exact for f64 distances)",
-                cli.algorithm
-            );
-        }
-    }
-    if cli.input.canonicalize().ok().is_some()
-        && cli.input.canonicalize().ok() == cli.output.canonicalize().ok()
-    {
-        bail!("--output is the same file as --input");
-    }
-    check_output_dir(&cli.output)?;
-    if let Some(s) = &cli.summary {
-        check_output_dir(s)?;
-    }
-    // `--threads` wins; `--parallel` (the seed's flag) and the default both mean 0:
-    // the thread count is chosen from the work size.
-    let threads = cli.threads.unwrap_or(0);
+/// What the command line asks for, validated, with the auto rules applied: the
+/// library's [`KMeans`] configuration plus what only the binary does (input, output,
+/// the layout, the sweep's range).
+struct Config {
+    kmeans: KMeans,
+    layout: LayoutArg,
+    precision: Precision,
+    /// Requested threads: 0 = chosen from the work size.
+    threads: usize,
+    k_range: Option<(usize, usize)>,
+}
 
+impl Config {
+    /// Checks everything that can be checked before the data is read, in the order
+    /// (and with the messages) users see.
+    fn new(cli: &Cli) -> anyhow::Result<Config> {
+        if cli.k_max.is_none() && cli.init_centers.is_none() {
+            bail!("--k-max is required (or --init-centers)");
+        }
+        if let Some(k) = cli.k_max {
+            if k == 0 {
+                bail!("--k-max must be at least 1");
+            }
+            if cli.k_min == 0 {
+                bail!("--k-min must be at least 1");
+            }
+            if cli.k_min > k {
+                bail!("--k-min ({}) is larger than --k-max ({k})", cli.k_min);
+            }
+        }
+        if cli.n_init == 0 {
+            bail!("--n-init must be at least 1");
+        }
+        if cli.max_iter == 0 {
+            bail!("--max-iter must be at least 1");
+        }
+        if !(cli.tol.is_finite() && cli.tol >= 0.0) {
+            bail!("--tol must be a finite number >= 0");
+        }
+        if cli.output_format == FormatArg::Npy && cli.labels_only {
+            bail!("--labels-only applies to CSV output only");
+        }
+        let precision = cli.precision.into();
+        if precision == Precision::F32 {
+            if cli.layout == LayoutArg::Aos {
+                bail!("--precision f32 needs --layout flat");
+            }
+            if !matches!(cli.algorithm, AlgorithmArg::Auto | AlgorithmArg::Lloyd) {
+                bail!(
+                    "--precision f32 runs --algorithm lloyd only (the bounds of {} are exact for f64 distances)",
+                    cli.algorithm.name()
+                );
+            }
+        }
+        if cli.input.canonicalize().ok().is_some()
+            && cli.input.canonicalize().ok() == cli.output.canonicalize().ok()
+        {
+            bail!("--output is the same file as --input");
+        }
+        check_output_dir(&cli.output)?;
+        if let Some(s) = &cli.summary {
+            check_output_dir(s)?;
+        }
+        let warm_start = match cli.warm_start {
+            WarmStartArg::On => true,
+            WarmStartArg::Off => false,
+            // The seed's loops seed every k from scratch.
+            WarmStartArg::Auto => cli.layout != LayoutArg::Aos,
+        };
+        // `--threads` wins; `--parallel` (the seed's flag) and the default both mean
+        // 0: the thread count is chosen from the work size.
+        let threads = cli.threads.unwrap_or(0);
+        let mut kmeans = KMeans::new(1)
+            .init(cli.init.into())
+            .n_init(cli.n_init)
+            .max_iter(cli.max_iter)
+            .tol(cli.tol)
+            .precision(precision)
+            .seed(cli.seed)
+            .threads(threads)
+            .kernel(cli.kernel.into())
+            .warm_start(warm_start);
+        if let Some(a) = cli.algorithm.algorithm() {
+            kmeans = kmeans.algorithm(a);
+        }
+        Ok(Config {
+            kmeans,
+            layout: cli.layout,
+            precision,
+            threads,
+            k_range: cli.k_max.map(|k| (cli.k_min, k)),
+        })
+    }
+}
+
+/// The input, read and checked, and what the sweep runs over.
+struct Loaded {
+    ds: data::Dataset,
+    read_s: f64,
+    peak_rss_read: f64,
+    /// The k of every label column.
+    ks: Vec<usize>,
+    weights: Option<Vec<f64>>,
+}
+
+/// Reads the input, the initial centers and the weights, and checks them against
+/// each other; sets explicit centers on `config.kmeans`.
+fn load(cli: &Cli, config: &mut Config) -> anyhow::Result<Loaded> {
     let t0 = Instant::now();
     // Auto: one parsing thread per LOAD_BYTES_PER_THREAD of input (starting a pool
     // costs more than parsing a small file).
-    let load_threads = if threads == 0 {
+    let load_threads = if config.threads == 0 {
         let bytes = std::fs::metadata(&cli.input).map(|m| m.len()).unwrap_or(0);
         match bytes.div_ceil(LOAD_BYTES_PER_THREAD) {
             0 | 1 => 1,
             want => (want as usize).min(kernels::exec::available_cores()),
         }
     } else {
-        threads
+        config.threads
     };
-    let load_exec = Exec::new(load_threads)?;
-    let mut ds = data::load(&cli.input, &load_exec)?;
+    let ds = data::load(&cli.input, &Exec::new(load_threads)?)?;
     let read_s = t0.elapsed().as_secs_f64();
-    let hwm_read = peak_rss_mb();
+    let peak_rss_read = peak_rss_mb();
     let (n, d) = (ds.n(), ds.d());
-    data::check_magnitude(ds.matrix.as_slice(), n, d, &cli.input.display().to_string())?;
-    if f32_mode {
-        data::check_magnitude_f32(ds.matrix.as_slice(), d, &cli.input.display().to_string())?;
-    }
+    let input = cli.input.display().to_string();
+    Data::from_matrix(&ds.matrix)
+        .named(input.as_str())
+        .check(config.precision)?;
 
-    let (ks, init): (Vec<usize>, Option<Vec<f64>>) = match &cli.init_centers {
+    let ks: Vec<usize> = match &cli.init_centers {
         Some(p) => {
             let (k, c) = read_centers(p, d)?;
-            data::check_magnitude(&c, n, d, &p.display().to_string())?;
-            if f32_mode {
-                data::check_magnitude_f32(&c, d, &p.display().to_string())?;
+            let name = p.display().to_string();
+            data::check_magnitude(&c, n, d, &name)?;
+            if config.precision == Precision::F32 {
+                data::check_magnitude_f32(&c, d, &name)?;
             }
             if k > n {
-                bail!(
-                    "{}: {k} centers but the data has only {n} rows",
-                    p.display()
-                );
+                bail!("{name}: {k} centers but the data has only {n} rows");
             }
-            (vec![k], Some(c))
+            config.kmeans = config.kmeans.clone().init(Init::Explicit(c));
+            vec![k]
         }
         None => {
-            let k_max = cli.k_max.unwrap_or(1);
+            let (k_min, k_max) = config.k_range.unwrap_or((1, 1));
             if k_max > n {
                 bail!("--k-max ({k_max}) is larger than the number of rows ({n})");
             }
-            ((cli.k_min..=k_max).collect(), None)
+            (k_min..=k_max).collect()
         }
     };
     let k_max = *ks.last().unwrap_or(&1);
@@ -289,120 +462,94 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let exec = Exec::new(kernels::exec::auto_threads(threads, n, d, k_max))?;
-    // Starts run side by side when the data is too small to split and threads were
-    // not limited to 1; each start is serial, so results do not change.
-    let parallel_starts = if cli.n_init > 1 && exec.threads() == 1 && threads != 1 {
-        let cores = kernels::exec::available_cores();
-        if threads == 0 {
-            cores
-        } else {
-            threads.min(cores.max(1))
-        }
-    } else {
-        1
-    };
-    // Only k-means++ seedings are continued; `random` and `--init-centers` have
-    // nothing to reuse, and the summary says so.
-    let warm_start = match cli.warm_start.as_str() {
-        "on" => true,
-        "off" => false,
-        _ => cli.layout != "aos",
-    } && cli.init != "random"
-        && init.is_none();
-    let warm = warm_start.then(|| kernels::init::WarmSeeds::new(cli.n_init));
-    let opts = lloyd::FitOptions {
-        n_init: cli.n_init,
-        weights: weights.as_deref(),
-        parallel_starts,
-        warm: warm.as_ref(),
-    };
-    let init_kind = match cli.init.as_str() {
-        "k-means++" => Init::KMeansPlusPlus,
-        "random" => Init::Random,
-        _ => Init::GreedyKMeansPlusPlus,
-    };
-    let algorithm = match cli.algorithm.as_str() {
-        "lloyd" => lloyd::Algorithm::Lloyd,
-        "hamerly" => lloyd::Algorithm::Hamerly,
-        "elkan" => lloyd::Algorithm::Elkan,
-        _ if f32_mode => lloyd::Algorithm::Lloyd,
-        _ => lloyd::auto_algorithm(n, d, k_max),
-    };
-    if algorithm == lloyd::Algorithm::Elkan {
-        // One f64 lower bound per row and center for every start running at once, on
-        // top of what is already held.
-        let need = 8u128 * n as u128 * k_max as u128 * parallel_starts.min(cli.n_init) as u128;
-        if let Some(avail) = data::available_memory() {
-            if need > avail as u128 {
-                bail!(
-                    "--algorithm elkan needs {:.1} GB for its bounds (8 bytes × {n} rows × k = {k_max}), more than the {:.1} GB available; use --algorithm hamerly (16 bytes per row) or lloyd",
-                    need as f64 / 1e9,
-                    avail as f64 / 1e9
-                );
-            }
-        }
-    }
-    let params = Params {
-        max_iter: cli.max_iter,
-        tol: cli.tol,
-        algorithm,
-    };
+    Ok(Loaded {
+        ds,
+        read_s,
+        peak_rss_read,
+        ks,
+        weights,
+    })
+}
 
+fn run(cli: &Cli) -> anyhow::Result<()> {
+    let t_start = Instant::now();
+    let mut config = Config::new(cli)?;
+    let Loaded {
+        mut ds,
+        read_s,
+        peak_rss_read,
+        ks,
+        weights,
+    } = load(cli, &mut config)?;
+    let (n, d) = (ds.n(), ds.d());
+    let k_max = *ks.last().unwrap_or(&1);
+    let exec = Exec::new(kernels::exec::auto_threads(config.threads, n, d, k_max))?;
+
+    // Prepare: the layout the fit runs on.
     let t_prep = Instant::now();
     let aos;
     let flat;
     let flat32;
-    let points: &dyn Layout = if f32_mode {
-        flat32 = kernels::single::Flat32::from_matrix(&ds.matrix, cli.kernel);
+    let points: &dyn Layout = if config.precision == Precision::F32 {
+        flat32 = Flat32::from_matrix(&ds.matrix, cli.kernel.into());
         // The f64 copy is needed only to echo the features of a .npy input.
         let echo_npy = matches!(ds.source, data::Source::Npy)
-            && cli.output_format == OutputFormat::Csv
+            && cli.output_format == FormatArg::Csv
             && !cli.labels_only;
         if !echo_npy {
             ds.matrix = Matrix::from_vec(0, d, Vec::new());
         }
         &flat32
-    } else if cli.layout == "aos" {
+    } else if config.layout == LayoutArg::Aos {
         aos = Aos::from_dataset(&ds);
         // The seed kept only its Vec<DataPoint>: drop the flat copy.
         ds.matrix = Matrix::from_vec(0, d, Vec::new());
         &aos
     } else {
-        flat = Flat::new(&ds.matrix, cli.kernel);
+        flat = Flat::new(&ds.matrix, cli.kernel.into());
         &flat
     };
     let prepare_s = t_prep.elapsed().as_secs_f64();
+
+    // Fit every k, keeping only the labels (narrow) and the per-k summary.
     let t_fit = Instant::now();
-    let tol_abs = lloyd::absolute_tol(&points, &exec, params.tol);
     let mut labels = LabelMatrix::new(n, ks.len(), k_max);
-    let results = fit_all(
+    let mut results = Vec::with_capacity(ks.len());
+    let mut last = None;
+    config.kmeans.sweep(
         points,
         &exec,
-        &ks,
-        init,
-        &init_kind,
-        cli.seed,
-        &params,
-        tol_abs,
-        &opts,
-        &mut labels,
-    );
-    // The kept seedings (8·n bytes per start) are not needed for the output.
-    if let Some(w) = &warm {
-        w.clear();
-    }
+        weights.as_deref(),
+        ks[0]..=k_max,
+        t_fit,
+        |f| {
+            labels.set_column(results.len(), &f.labels);
+            results.push(KResult {
+                k: f.k,
+                inertia: f.inertia,
+                iterations: f.n_iter,
+                converged: f.converged,
+                seconds: f.timings.init_s + f.timings.iter_s,
+                init_seconds: f.timings.init_s,
+                iter_seconds: f.timings.iter_s,
+                centers: f.centers.chunks(d).map(|c| c.to_vec()).collect(),
+            });
+            last = Some((f.algorithm, f.tol_abs));
+        },
+    )?;
+    let (algorithm, tol_abs) = last.expect("at least one k");
     let fit_s = t_fit.elapsed().as_secs_f64();
-    let hwm_fit = peak_rss_mb();
+    let peak_rss_fit = peak_rss_mb();
+
+    // Emit: the labels, then what --verbose and --summary report.
     let t_write = Instant::now();
     let spec = OutputSpec {
-        format: cli.output_format,
+        format: cli.output_format.into(),
         labels_only: cli.labels_only,
         ks: &ks,
     };
     write_output(&cli.output, &ds, points, &labels, &spec, &exec)?;
     let write_s = t_write.elapsed().as_secs_f64();
-
     let timings = Timings {
         read_s,
         prepare_s,
@@ -410,13 +557,17 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         write_s,
         total_s: t_start.elapsed().as_secs_f64(),
     };
+    let kernel_name = if config.layout == LayoutArg::Aos {
+        "naive".to_string()
+    } else {
+        kernel::resolved_name(cli.kernel.into()).to_string()
+    };
     if cli.verbose {
         let mut e = std::io::stderr().lock();
         let _ = writeln!(
             e,
-            "kmeans: n={n} d={d} layout={} kernel={} isa={} threads={}",
+            "kmeans: n={n} d={d} layout={} kernel={kernel_name} isa={} threads={}",
             points.name(),
-            kernel_name(cli),
             kernel::isa_name(),
             exec.threads()
         );
@@ -441,11 +592,11 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         let _ = writeln!(
             e,
             "kmeans: peak RSS after read {:.1} MB, after fit {:.1} MB, at exit {:.1} MB (matrix {:.1} MB as {})",
-            hwm_read,
-            hwm_fit,
+            peak_rss_read,
+            peak_rss_fit,
             peak_rss_mb(),
-            (n * d * if f32_mode { 4 } else { 8 }) as f64 / 1e6,
-            cli.precision
+            (n * d * if config.precision == Precision::F32 { 4 } else { 8 }) as f64 / 1e6,
+            config.precision.name()
         );
     }
     if let Some(path) = &cli.summary {
@@ -454,18 +605,18 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             n,
             d,
             layout: points.name().into(),
-            kernel: kernel_name(cli),
+            kernel: kernel_name,
             isa: kernel::isa_name().into(),
             init: if cli.init_centers.is_some() {
                 "explicit".into()
             } else {
-                init_kind.name().into()
+                Init::from(cli.init).name().into()
             },
             seed: cli.seed,
             max_iter: cli.max_iter,
             n_init: cli.n_init,
-            precision: cli.precision.clone(),
-            warm_start,
+            precision: config.precision.name().into(),
+            warm_start: config.kmeans.warm_starts(),
             algorithm: format!("{algorithm:?}").to_lowercase(),
             sample_weight: cli.sample_weight.as_ref().map(|p| p.display().to_string()),
             tol: cli.tol,
@@ -477,51 +628,6 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         write_json(path, &summary)?;
     }
     Ok(())
-}
-
-fn kernel_name(cli: &Cli) -> String {
-    if cli.layout == "aos" {
-        "naive".into()
-    } else {
-        kernel::resolved_name(cli.kernel).into()
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn fit_all(
-    points: &dyn Layout,
-    exec: &Exec,
-    ks: &[usize],
-    explicit: Option<Vec<f64>>,
-    init: &Init,
-    seed: u64,
-    params: &Params,
-    tol_abs: f64,
-    opts: &lloyd::FitOptions,
-    labels: &mut LabelMatrix,
-) -> Vec<KResult> {
-    let d = points.d();
-    let init = match explicit {
-        Some(c) => Init::Explicit(c),
-        None => init.clone(),
-    };
-    let mut out = Vec::with_capacity(ks.len());
-    for (c, &k) in ks.iter().enumerate() {
-        let f = lloyd::fit_with(&points, exec, k, &init, seed, params, tol_abs, opts);
-        let r = KResult {
-            k,
-            inertia: f.inertia,
-            iterations: f.iterations,
-            converged: f.converged,
-            seconds: f.init_seconds + f.iter_seconds,
-            init_seconds: f.init_seconds,
-            iter_seconds: f.iter_seconds,
-            centers: f.centers.chunks(d).map(|c| c.to_vec()).collect(),
-        };
-        labels.set_column(c, &f.labels);
-        out.push(r);
-    }
-    out
 }
 
 /// Writes JSON atomically (temp file + rename).
