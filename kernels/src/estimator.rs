@@ -191,7 +191,10 @@ impl<'a> Data<'a> {
         let at = |i: usize| (i / d + 1, i % d + 1);
         // One pass: `!(|v| <= limit)` is also true for NaN.
         let first = match self.values {
-            Values::F64(v) => v.iter().position(|x| !(x.abs() <= limit)).map(|i| (i, v[i])),
+            Values::F64(v) => v
+                .iter()
+                .position(|x| !(x.abs() <= limit))
+                .map(|i| (i, v[i])),
             Values::F32(v) => v
                 .iter()
                 .position(|x| !((*x as f64).abs() <= limit))

@@ -627,15 +627,7 @@ impl Layout for Flat<'_> {
         }
     }
     fn full_search(&self, x: &[f64], centers: &Centers, labels: &mut [u32], second: &mut [f64]) {
-        kernel::nearest_block(
-            self.kernel,
-            x,
-            self.d,
-            centers,
-            labels,
-            second,
-            self.xmax,
-        )
+        kernel::nearest_block(self.kernel, x, self.d, centers, labels, second, self.xmax)
     }
     fn name(&self) -> &'static str {
         "flat"

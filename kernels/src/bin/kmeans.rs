@@ -3,13 +3,13 @@
 
 use anyhow::{bail, Context};
 use clap::{Parser, ValueEnum};
+use kernels::data::aos::Aos;
 use kernels::data::{self, centers::read_centers, Matrix};
 use kernels::exec::Exec;
 use kernels::kernel;
-use kernels::data::aos::Aos;
 use kernels::layout::{Flat, Layout};
-use kernels::single::Flat32;
 use kernels::output::{write_output, LabelMatrix, OutputFormat, OutputSpec};
+use kernels::single::Flat32;
 use kernels::summary::{KResult, Summary, Timings};
 use kernels::{Algorithm, Data, Init, KMeans, KernelChoice, Precision};
 use std::io::Write;
