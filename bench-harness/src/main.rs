@@ -282,7 +282,7 @@ fn cmd_probe(a: ProbeArgs) -> Result<i32> {
         harness_version: &version,
     });
     let path = dir.join("machine.json");
-    machine::write_json(&path, &value)?;
+    bench_harness::io::write_json(&path, &value)?;
     println!("{}", path.display());
     Ok(0)
 }
@@ -607,7 +607,6 @@ fn cmd_oracle(a: OracleArgs) -> Result<i32> {
         out.push_str(line);
         out.push_str(&format!(",{l}\n"));
     }
-    let tmp = a.output.with_extension("oracle.tmp");
-    std::fs::write(&tmp, out).and_then(|_| std::fs::rename(&tmp, &a.output))?;
+    bench_harness::io::write_atomic(&a.output, out)?;
     Ok(0)
 }

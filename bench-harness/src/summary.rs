@@ -13,19 +13,9 @@ use crate::results::{status, Key, Row};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
 
-/// Median of a slice (NaN when empty).
-pub fn median(xs: &[f64]) -> f64 {
-    if xs.is_empty() {
-        return f64::NAN;
-    }
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        (v[m - 1] + v[m]) / 2.0
-    }
+/// Median of the finite values (NaN when there is none): [`crate::stats::median`].
+fn median(xs: &[f64]) -> f64 {
+    crate::stats::median(xs).unwrap_or(f64::NAN)
 }
 
 /// Per-contestant figures.

@@ -10,7 +10,7 @@
 //! - *geometric-mean speedup*: the geometric mean of the same per-cell ratios.
 
 use super::data::{Cell, Run, FAILED, OK, WRONG};
-use super::stats::{self, Fit, Spread};
+use crate::stats::{self, Fit, Spread};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The baseline of every speedup.

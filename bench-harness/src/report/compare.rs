@@ -6,7 +6,7 @@ use super::analysis::{Analysis, BASELINE};
 use super::data::{contestant_order, json_text, Cell, Folder};
 use super::figures;
 use super::fmt::{self, strings, table};
-use super::stats;
+use crate::stats;
 use anyhow::{Context, Result};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -331,8 +331,8 @@ pub fn default_out(first: &Path, sides: &[Side]) -> PathBuf {
 /// Writes COMPARE.md, compare.csv and compare.svg into `out`.
 pub fn write(out: &Path, o: &Output) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    figures::write_atomic(&out.join("COMPARE.md"), &o.markdown)?;
-    figures::write_atomic(&out.join("compare.csv"), &o.csv)?;
-    figures::write_atomic(&out.join("compare.svg"), &o.svg)?;
+    crate::io::write_atomic(&out.join("COMPARE.md"), &o.markdown)?;
+    crate::io::write_atomic(&out.join("compare.csv"), &o.csv)?;
+    crate::io::write_atomic(&out.join("compare.svg"), &o.svg)?;
     Ok(())
 }

@@ -3,8 +3,8 @@
 
 use super::analysis::{Analysis, BASELINE};
 use super::data::Folder;
-use super::figures::hex;
 use super::fmt;
+use super::palette::CONTESTANTS;
 use super::tables::machine_lines;
 use serde_json::{json, Value};
 
@@ -19,9 +19,9 @@ pub fn data(folder: &Folder, a: &Analysis) -> Value {
     );
     let colors: serde_json::Map<String, Value> = everyone
         .iter()
-        .map(|c| (c.clone(), json!(hex(c, &everyone))))
+        .map(|c| (c.clone(), json!(CONTESTANTS.hex(c, &everyone))))
         .collect();
-    let span = |s: Option<super::stats::Spread>| s.map(|w| json!([w.median, w.min, w.max]));
+    let span = |s: Option<crate::stats::Spread>| s.map(|w| json!([w.median, w.min, w.max]));
     let cells: Vec<Value> = a
         .stats
         .iter()

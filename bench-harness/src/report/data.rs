@@ -98,7 +98,7 @@ pub struct Folder {
     /// Why machine.json could not be used, if it exists but is broken.
     pub machine_error: Option<String>,
     /// `micro.csv` (from `bench-harness micro`), when the folder has one.
-    pub micro: Option<crate::micro::MicroFile>,
+    pub micro: Option<crate::microdata::MicroFile>,
     /// Why micro.csv could not be read, if it exists but is broken.
     pub micro_error: Option<String>,
 }
@@ -148,9 +148,9 @@ pub fn load_folder(dir: &Path) -> Result<Folder> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, None),
         Err(e) => (None, Some(format!("machine.json could not be read: {e}"))),
     };
-    let micro_path = dir.join(crate::micro::FILE);
+    let micro_path = dir.join(crate::microdata::FILE);
     let (micro, micro_error) = if micro_path.is_file() {
-        match crate::micro::read_csv(&micro_path) {
+        match crate::microdata::read_csv(&micro_path) {
             Ok(m) => (Some(m), None),
             Err(e) => (None, Some(format!("{e:#}"))),
         }

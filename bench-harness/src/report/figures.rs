@@ -3,39 +3,13 @@
 use super::analysis::{Analysis, BASELINE};
 use super::fmt;
 use super::microbench;
-use super::roofline::{self, Roof};
-use super::stats;
+use super::palette::{CONTESTANTS, VARIANTS};
+use super::roofline::{self, MachineRoof};
+use crate::stats;
 use anyhow::{anyhow, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use std::path::Path;
-
-/// Fixed colours per contestant (the dashboard uses the same hex values).
-pub const PALETTE: [(&str, &str); 8] = [
-    ("numpy", "#1f77b4"),
-    ("numpy-tuned", "#aec7e8"),
-    ("sklearn", "#ff7f0e"),
-    ("rust-aos-serial", "#d62728"),
-    ("rust-aos-rayon", "#9467bd"),
-    ("rust-flat", "#2ca02c"),
-    ("faiss", "#8c564b"),
-    ("sklearnex", "#e377c2"),
-];
-const EXTRA: [&str; 4] = ["#7f7f7f", "#bcbd22", "#17becf", "#393b79"];
-
-/// Hex colour of a contestant (stable: built-ins fixed, others by position in `all`).
-pub fn hex(name: &str, all: &[String]) -> String {
-    if let Some((_, h)) = PALETTE.iter().find(|(n, _)| *n == name) {
-        return h.to_string();
-    }
-    let others: Vec<&String> = all
-        .iter()
-        .filter(|n| !PALETTE.iter().any(|(p, _)| p == n))
-        .collect();
-    let i = others.iter().position(|n| *n == name).unwrap_or(0);
-    EXTRA[i % EXTRA.len()].to_string()
-}
 
 fn rgb(h: &str) -> RGBColor {
     let v = u32::from_str_radix(h.trim_start_matches('#'), 16).unwrap_or(0x7f7f7f);
@@ -43,7 +17,7 @@ fn rgb(h: &str) -> RGBColor {
 }
 
 fn color(name: &str, all: &[String]) -> RGBColor {
-    rgb(&hex(name, all))
+    rgb(&CONTESTANTS.hex(name, all))
 }
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
@@ -441,7 +415,7 @@ pub fn winners(a: &Analysis) -> Result<String> {
 
 /// Roofline: the measured roof (all cores solid, one thread thinner) and each Rust
 /// contestant's estimated achieved GFLOP/s per cell.
-pub fn roofline(a: &Analysis, roof: &Roof, iters: f64) -> Result<Option<String>> {
+pub fn roofline(a: &Analysis, roof: &MachineRoof, iters: f64) -> Result<Option<String>> {
     let pts = roofline::points(a, iters);
     if pts.is_empty() {
         return Ok(None);
@@ -531,7 +505,7 @@ pub fn roofline(a: &Analysis, roof: &Roof, iters: f64) -> Result<Option<String>>
 /// one point per (variant, threads, shape) at the largest n of each shape, coloured by
 /// variant, marker by thread count; the roof of every thread count from the rows'
 /// probe numbers. `None` without such rows.
-pub fn kernel_roofline(rows: &[crate::micro::Row]) -> Result<Option<String>> {
+pub fn kernel_roofline(rows: &[crate::microdata::Row]) -> Result<Option<String>> {
     let Some(rl) = microbench::assign_roofline(rows) else {
         return Ok(None);
     };
@@ -542,7 +516,7 @@ pub fn kernel_roofline(rows: &[crate::micro::Row]) -> Result<Option<String>> {
     // Room on the left for the sloped roofs, on the right for the labels.
     let (xlo, xhi) = (xmin / 4.0, xmax * 12.0);
     let mut ys: Vec<f64> = rl.points.iter().map(|p| p.gflops).collect();
-    ys.extend(rl.roofs.iter().map(|r| r.peak_gflops * 1.8));
+    ys.extend(rl.roofs.iter().map(|r| r.roof.peak_gflops * 1.8));
     ys.extend(rl.roofs.iter().map(|r| r.attainable(xlo)));
     let (ylo, yhi) = log_range(ys);
     // Points of one intensity spread by d (left to right: ascending d).
@@ -590,7 +564,7 @@ pub fn kernel_roofline(rows: &[crate::micro::Row]) -> Result<Option<String>> {
         let entries: Vec<(String, RGBColor)> = rl
             .variants
             .iter()
-            .map(|v| (v.clone(), rgb(&microbench::variant_hex(v, &rl.variants))))
+            .map(|v| (v.clone(), rgb(&VARIANTS.hex(v, &rl.variants))))
             .collect();
         legend(&top, 14, 82, &entries)?;
         // Marker legend after the colours.
@@ -655,7 +629,7 @@ pub fn kernel_roofline(rows: &[crate::micro::Row]) -> Result<Option<String>> {
                 .map_err(err)?;
         }
         for p in &rl.points {
-            let c = rgb(&microbench::variant_hex(&p.variant, &rl.variants));
+            let c = rgb(&VARIANTS.hex(&p.variant, &rl.variants));
             let at = chart.backend_coord(&(p.ai * spread(p.d), p.gflops));
             draw_marker(root, marker(p.threads), at, &c)?;
         }
@@ -864,17 +838,4 @@ pub fn compare(base: &str, panels: &[ComparePanel], contestants: &[String]) -> R
         }
         Ok(())
     })
-}
-
-/// Writes `text` to `path` through a temporary file and a rename.
-pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    use anyhow::Context;
-    let tmp = path.with_extension(format!(
-        "{}.{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("out"),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .with_context(|| format!("writing {}", path.display()))
 }

@@ -282,6 +282,6 @@ pub fn write(out: &Path, imported: &Imported, force: bool) -> Result<()> {
     }
     let body = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
     let text = results::header() + &String::from_utf8(body)?;
-    super::figures::write_atomic(&runs, &text)?;
-    crate::machine::write_json(&out.join("machine.json"), &imported.machine)
+    crate::io::write_atomic(&runs, &text)?;
+    crate::io::write_json(&out.join("machine.json"), &imported.machine)
 }

@@ -4,7 +4,8 @@
 
 use super::data::Folder;
 use super::fmt::{cell_text, table};
-use crate::micro::{Row, CRITERION, GUNGRAUN};
+use crate::microdata::{Row, CRITERION, GUNGRAUN};
+use crate::roofline::Roof;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -243,49 +244,13 @@ fn time_range(rows: &[Row]) -> Option<(String, String)> {
 /// `figures/` when micro.csv has `assign` rows with flops and bytes).
 pub const KERNEL_ROOFLINE_SVG: &str = "kernel-roofline.svg";
 
-/// Fixed colours per code variant (the kernel roofline figure).
-pub const VARIANT_PALETTE: [(&str, &str); 8] = [
-    ("aos", "#d62728"),
-    ("flat-scalar", "#ff7f0e"),
-    ("flat-simd-scalar", "#bcbd22"),
-    ("flat-simd-neon", "#8c564b"),
-    ("flat-simd-simd128", "#17becf"),
-    ("flat-simd-avx2", "#2ca02c"),
-    ("flat-simd-avx512", "#1f77b4"),
-    ("flat", "#9467bd"),
-];
-const VARIANT_EXTRA: [&str; 4] = ["#7f7f7f", "#393b79", "#637939", "#843c39"];
-
-/// Legend and table order of the variants: the palette's, then others by name.
-fn variant_order(v: &str) -> (usize, String) {
-    let i = VARIANT_PALETTE
-        .iter()
-        .position(|(p, _)| *p == v)
-        .unwrap_or(VARIANT_PALETTE.len());
-    (i, v.to_string())
-}
-
-/// Hex colour of a variant: fixed for the known ones, others by position in `all`.
-pub fn variant_hex(v: &str, all: &[String]) -> String {
-    if let Some((_, h)) = VARIANT_PALETTE.iter().find(|(p, _)| *p == v) {
-        return h.to_string();
-    }
-    let i = all
-        .iter()
-        .filter(|x| !VARIANT_PALETTE.iter().any(|(p, _)| p == x))
-        .position(|x| x == v)
-        .unwrap_or(0);
-    VARIANT_EXTRA[i % VARIANT_EXTRA.len()].to_string()
-}
-
 /// The roof at one thread count, from the probe numbers the rows recorded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ThreadRoof {
+    /// The thread count.
     pub threads: usize,
-    /// FMA peak, GFLOP/s.
-    pub peak_gflops: f64,
-    /// Triad bandwidth, GB/s.
-    pub bw_gbs: f64,
+    /// FMA peak and triad bandwidth at that thread count.
+    pub roof: Roof,
     /// Rows at this thread count recorded other probe numbers too (the most common pair is used).
     pub mixed: bool,
 }
@@ -293,12 +258,12 @@ pub struct ThreadRoof {
 impl ThreadRoof {
     /// Attainable GFLOP/s at arithmetic intensity `ai` (flop/byte).
     pub fn attainable(&self, ai: f64) -> f64 {
-        self.peak_gflops.min(self.bw_gbs * ai)
+        self.roof.attainable(ai)
     }
 
     /// The intensity where the roof turns flat.
     pub fn ridge(&self) -> f64 {
-        self.peak_gflops / self.bw_gbs
+        self.roof.ridge()
     }
 
     /// `1 thread: 131 GFLOP/s, 35 GB/s`.
@@ -307,8 +272,8 @@ impl ThreadRoof {
             "{} thread{}: {} GFLOP/s, {} GB/s",
             self.threads,
             if self.threads == 1 { "" } else { "s" },
-            whole(self.peak_gflops),
-            whole(self.bw_gbs)
+            whole(self.roof.peak_gflops),
+            whole(self.roof.bw_gbs)
         )
     }
 }
@@ -432,8 +397,18 @@ pub fn assign_roofline(rows: &[Row]) -> Option<AssignRoofline> {
     cands.retain(|c| largest.get(&(c.p.d, c.p.k)) == Some(&c.p.n));
     let smaller_n = before - cands.len();
     cands.sort_by(|a, b| {
-        (a.p.d, a.p.k, variant_order(&a.p.variant), a.p.threads)
-            .cmp(&(b.p.d, b.p.k, variant_order(&b.p.variant), b.p.threads))
+        (
+            a.p.d,
+            a.p.k,
+            super::palette::VARIANTS.rank(&a.p.variant),
+            a.p.threads,
+        )
+            .cmp(&(
+                b.p.d,
+                b.p.k,
+                super::palette::VARIANTS.rank(&b.p.variant),
+                b.p.threads,
+            ))
             .then_with(|| a.row.bench_id.cmp(&b.row.bench_id))
     });
     // One point per (variant, threads, shape): the first (a duplicate id is not expected).
@@ -447,7 +422,7 @@ pub fn assign_roofline(rows: &[Row]) -> Option<AssignRoofline> {
     threads.sort_unstable();
     threads.dedup();
     let mut variants: Vec<String> = cands.iter().map(|c| c.p.variant.clone()).collect();
-    variants.sort_by_key(|v| variant_order(v));
+    variants.sort_by_key(|v| super::palette::VARIANTS.rank(v));
     variants.dedup();
     let mut ds: Vec<usize> = cands.iter().map(|c| c.p.d).collect();
     ds.sort_unstable();
@@ -480,8 +455,10 @@ pub fn assign_roofline(rows: &[Row]) -> Option<AssignRoofline> {
         if let Some(((p, b), _, _)) = pairs.iter().max_by(|x, y| x.1.cmp(&y.1).then(x.2.cmp(y.2))) {
             roofs.push(ThreadRoof {
                 threads: t,
-                peak_gflops: *p,
-                bw_gbs: *b,
+                roof: Roof {
+                    peak_gflops: *p,
+                    bw_gbs: *b,
+                },
                 mixed,
             });
         }
@@ -616,7 +593,7 @@ pub fn section(folder: &Folder, figures: &[String]) -> Option<String> {
     }
     let m = folder.micro.as_ref()?;
     let mut rows: Vec<Row> = m.rows.clone();
-    crate::micro::sort_rows(&mut rows);
+    crate::microdata::sort_rows(&mut rows);
     let timed: Vec<&Row> = rows.iter().filter(|r| r.source == CRITERION).collect();
     let counted: Vec<&Row> = rows.iter().filter(|r| r.source == GUNGRAUN).collect();
     let other = rows.len() - timed.len() - counted.len();

@@ -13,8 +13,8 @@ pub mod figures;
 pub mod fmt;
 pub mod import_seed;
 pub mod microbench;
+pub mod palette;
 pub mod roofline;
-pub mod stats;
 pub mod tables;
 
 use anyhow::{bail, Context, Result};
@@ -116,7 +116,7 @@ pub fn generate(args: &ReportArgs) -> Result<Written> {
     );
     let fig_dir = dir.join("figures");
     std::fs::create_dir_all(&fig_dir).with_context(|| format!("creating {}", fig_dir.display()))?;
-    let roof = roofline::Roof::from_machine(folder.machine.as_ref());
+    let roof = roofline::MachineRoof::from_machine(folder.machine.as_ref());
     let drawn: Vec<(&str, Option<String>)> = vec![
         ("winners.svg", Some(figures::winners(&a)?)),
         ("wall_vs_n.svg", Some(figures::wall_vs_n(&a)?)),
@@ -141,7 +141,7 @@ pub fn generate(args: &ReportArgs) -> Result<Written> {
         let path = fig_dir.join(name);
         match svg {
             Some(text) => {
-                figures::write_atomic(&path, &text)?;
+                crate::io::write_atomic(&path, &text)?;
                 written.push(path);
                 names.push(name.to_string());
             }
@@ -163,9 +163,9 @@ pub fn generate(args: &ReportArgs) -> Result<Written> {
         },
     );
     let report = dir.join("REPORT.md");
-    figures::write_atomic(&report, &text)?;
+    crate::io::write_atomic(&report, &text)?;
     let dashboard = dir.join("dashboard.html");
-    figures::write_atomic(&dashboard, &dashboard::html(&dashboard::data(&folder, &a)))?;
+    crate::io::write_atomic(&dashboard, &dashboard::html(&dashboard::data(&folder, &a)))?;
     let readme = match &args.readme {
         Some(path) => {
             let old = std::fs::read_to_string(path)
@@ -179,7 +179,7 @@ pub fn generate(args: &ReportArgs) -> Result<Written> {
             let new = tables::replace_between_markers(&old, &section)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             if new != old {
-                figures::write_atomic(path, &new)?;
+                crate::io::write_atomic(path, &new)?;
             }
             Some(path.clone())
         }

@@ -17,21 +17,23 @@
 
 use super::analysis::Analysis;
 use super::data::{json_f64, Cell};
+use crate::roofline::Roof;
 use serde_json::Value;
 
 /// Default iterations per fit assumed by the estimate.
 pub const DEFAULT_ITERATIONS: f64 = 10.0;
 
-/// The roof: peaks in GFLOP/s and bandwidths in GB/s (all cores and one thread).
+/// The machine's roofs from machine.json: peaks in GFLOP/s and bandwidths in GB/s (all
+/// cores and one thread).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Roof {
+pub struct MachineRoof {
     pub peak_all: Option<f64>,
     pub peak_1t: Option<f64>,
     pub bw_all: Option<f64>,
     pub bw_1t: Option<f64>,
 }
 
-impl Roof {
+impl MachineRoof {
     /// Reads `kernels_probe.{fma_peak_gflops_all, fma_peak_gflops_1t, triad_gbs_all,
     /// triad_gbs_1t}` from machine.json.
     pub fn from_machine(m: Option<&Value>) -> Self {
@@ -53,12 +55,18 @@ impl Roof {
 
     /// Attainable GFLOP/s at intensity `ai` (all cores, or one thread).
     pub fn attainable(&self, ai: f64, one_thread: bool) -> Option<f64> {
-        let (p, b) = if one_thread {
+        let (peak_gflops, bw_gbs) = if one_thread {
             (self.peak_1t?, self.bw_1t?)
         } else {
             (self.peak_all?, self.bw_all?)
         };
-        Some(p.min(ai * b))
+        Some(
+            Roof {
+                peak_gflops,
+                bw_gbs,
+            }
+            .attainable(ai),
+        )
     }
 }
 
@@ -122,10 +130,10 @@ mod tests {
         // 2·n·d·(1+2+3) per iteration.
         assert_eq!(flops(&c, 1.0), 2.0 * 1000.0 * 2.0 * 6.0);
         assert_eq!(intensity(&c), 0.5);
-        let r = Roof {
+        let r = MachineRoof {
             peak_all: Some(100.0),
             bw_all: Some(10.0),
-            ..Roof::default()
+            ..MachineRoof::default()
         };
         assert_eq!(r.attainable(1.0, false), Some(10.0));
         assert_eq!(r.attainable(50.0, false), Some(100.0));

@@ -3,8 +3,8 @@
 use super::analysis::{Analysis, Glance, BASELINE, TUNED_BASELINE};
 use super::data::{json_f64, json_path, json_text, Cell, Folder, Run};
 use super::fmt::{self, strings, table};
-use super::roofline::{self, Roof};
-use super::stats;
+use super::roofline::{self, MachineRoof};
+use crate::stats;
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -522,7 +522,7 @@ pub fn accuracy(a: &Analysis) -> String {
 }
 
 /// Roofline table: per Rust contestant, the best and median estimated GFLOP/s.
-pub fn roofline_section(a: &Analysis, roof: &Roof, iters: f64) -> String {
+pub fn roofline_section(a: &Analysis, roof: &MachineRoof, iters: f64) -> String {
     let pts = roofline::points(a, iters);
     let mut s = String::new();
     if pts.is_empty() {
@@ -781,7 +781,7 @@ pub fn report(folder: &Folder, a: &Analysis, opts: &TextOptions) -> String {
     }
     s.push_str(&roofline_section(
         a,
-        &Roof::from_machine(folder.machine.as_ref()),
+        &MachineRoof::from_machine(folder.machine.as_ref()),
         opts.iterations,
     ));
     s.push('\n');
