@@ -880,7 +880,7 @@ fn the_report_draws_the_assign_kernel_on_the_roofline_with_exact_numbers() {
     assert!(text.contains("- `kernel-roofline.svg`: "), "{text}");
 
     // The same numbers from the library, unrounded.
-    let rl = report::microbench::assign_roofline(&roof_rows()).unwrap();
+    let rl = report::sections::kernel_roofline::assign_roofline(&roof_rows()).unwrap();
     assert_eq!(rl.points.len(), 8);
     assert_eq!((rl.ns.as_slice(), rl.smaller_n), (&[262_144][..], 2));
     let p = rl

@@ -1,244 +1,17 @@
-//! The "Micro-benchmarks" section of REPORT.md, from `micro.csv` (`bench-harness micro`):
-//! one table per kernel of the Criterion rows, the assignment kernel against the roof
-//! (the data of `figures/kernel-roofline.svg` and its table), and the instruction counts.
+//! "Assignment step vs the roof": the Criterion `assign` rows of `micro.csv` against
+//! the machine's roofs (`kernel-roofline.svg` and its table).
 
-use super::data::Folder;
-use super::fmt::{cell_text, table};
-use crate::microdata::{Row, CRITERION, GUNGRAUN};
+use crate::microdata::{Row, CRITERION};
+use crate::report::fmt::{self, cell_text, sig3, table, thousands};
+use crate::report::palette::VARIANTS;
+use crate::report::svg::{err, legend, log_range, rgb, short, svg, title, Area};
 use crate::roofline::Roof;
+use crate::stats;
+use anyhow::Result;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::collections::BTreeMap;
 use std::fmt::Write;
-
-/// A duration with three significant digits in ns, µs, ms or s.
-pub fn duration(s: f64) -> String {
-    let (v, unit) = unit_of(s);
-    format!("{} {unit}", sig3(s / v))
-}
-
-fn unit_of(s: f64) -> (f64, &'static str) {
-    let a = s.abs();
-    if a < 1e-6 {
-        (1e-9, "ns")
-    } else if a < 1e-3 {
-        (1e-6, "µs")
-    } else if a < 1.0 {
-        (1e-3, "ms")
-    } else {
-        (1.0, "s")
-    }
-}
-
-/// Three significant digits (no exponent): `0.123`, `4.56`, `78.9`, `123`, `4560`.
-pub fn sig3(x: f64) -> String {
-    if !x.is_finite() {
-        return "–".into();
-    }
-    let a = x.abs();
-    if a >= 100.0 {
-        format!("{x:.0}")
-    } else if a >= 10.0 {
-        format!("{x:.1}")
-    } else if a >= 1.0 {
-        format!("{x:.2}")
-    } else {
-        format!("{x:.3}")
-    }
-}
-
-/// An integer with thousands separators: `2,361,723`.
-pub fn thousands(x: u64) -> String {
-    let s = x.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn pct(frac: Option<f64>) -> Option<String> {
-    frac.filter(|f| f.is_finite())
-        .map(|f| format!("{:.1} %", f * 100.0))
-}
-
-fn rate(x: Option<f64>, frac: Option<f64>) -> String {
-    match (x.filter(|v| v.is_finite()), pct(frac)) {
-        (Some(v), Some(p)) => format!("{} ({p})", sig3(v)),
-        (Some(v), None) => sig3(v),
-        _ => "–".into(),
-    }
-}
-
-fn opt<T: ToString>(x: Option<T>) -> String {
-    x.map(|v| v.to_string()).unwrap_or_else(|| "–".into())
-}
-
-/// The code cell: the variant, with the ISA when the variant does not name it
-/// (`flat` with automatic dispatch).
-fn code(r: &Row) -> String {
-    let v = if r.variant.is_empty() {
-        "?"
-    } else {
-        &r.variant
-    };
-    let named = r.variant.ends_with(&r.isa);
-    if r.isa.is_empty() || named {
-        format!("`{}`", cell_text(v, 40))
-    } else {
-        format!("`{}` ({})", cell_text(v, 40), cell_text(&r.isa, 20))
-    }
-}
-
-fn time_cell(r: &Row) -> String {
-    let Some(t) = r.time_s.filter(|t| t.is_finite()) else {
-        return "–".into();
-    };
-    let (unit, name) = unit_of(t);
-    match (r.time_lo_s, r.time_hi_s) {
-        (Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => format!(
-            "{} {name} ({}–{})",
-            sig3(t / unit),
-            sig3(lo / unit),
-            sig3(hi / unit)
-        ),
-        _ => duration(t),
-    }
-}
-
-/// The probe numbers the rows' fractions were taken of, per thread count.
-fn probe_text(rows: &[&Row]) -> String {
-    let mut by_threads: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
-    for r in rows {
-        if r.probe_fma_gflops.is_none() && r.probe_triad_gbs.is_none() {
-            continue;
-        }
-        let pair = (
-            r.probe_fma_gflops
-                .map(|x| format!("{x:.1} GFLOP/s"))
-                .unwrap_or_else(|| "– GFLOP/s".into()),
-            r.probe_triad_gbs
-                .map(|x| format!("{x:.1} GB/s"))
-                .unwrap_or_else(|| "– GB/s".into()),
-        );
-        let e = by_threads.entry(r.threads.unwrap_or(1)).or_default();
-        if !e.contains(&pair) {
-            e.push(pair);
-        }
-    }
-    if by_threads.is_empty() {
-        return "No probe numbers were available when these rows were measured: the percentages are empty.".into();
-    }
-    let mut mixed = false;
-    let parts: Vec<String> = by_threads
-        .iter()
-        .map(|(t, pairs)| {
-            mixed |= pairs.len() > 1;
-            let vals: Vec<String> = pairs
-                .iter()
-                .map(|(f, b)| format!("FMA peak {f}, triad {b}"))
-                .collect();
-            format!(
-                "{t} thread{}: {}",
-                if *t == 1 { "" } else { "s" },
-                vals.join(" or ")
-            )
-        })
-        .collect();
-    format!(
-        "Probe numbers the percentages are of (each row records its own, `probe_fma_gflops` and `probe_triad_gbs`: the bench run's `target/criterion/probe.json`, else machine.json's): {}.{}",
-        parts.join("; "),
-        if mixed {
-            " The rows come from runs with different probe results; each row uses its own run's."
-        } else {
-            ""
-        }
-    )
-}
-
-fn kernel_table(rows: &[&Row]) -> String {
-    let has_k = rows.iter().any(|r| r.k.is_some());
-    let has_flops = rows.iter().any(|r| r.gflops.is_some());
-    let has_bytes = rows.iter().any(|r| r.gbs.is_some());
-    let mut header: Vec<String> = vec!["n".into(), "d".into()];
-    if has_k {
-        header.push("k".into());
-    }
-    header.extend([
-        "code".into(),
-        "threads".into(),
-        "median time (95 % CI)".into(),
-    ]);
-    if has_flops {
-        header.push("GFLOP/s (% of FMA peak)".into());
-    }
-    if has_bytes {
-        header.push("GB/s (% of triad)".into());
-    }
-    let right: Vec<bool> = header.iter().map(|h| h != "code").collect();
-    let body: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            let mut c = vec![opt(r.n), opt(r.d)];
-            if has_k {
-                c.push(opt(r.k));
-            }
-            c.extend([code(r), opt(r.threads), time_cell(r)]);
-            if has_flops {
-                c.push(rate(r.gflops, r.frac_fma_peak));
-            }
-            if has_bytes {
-                c.push(rate(r.gbs, r.frac_bandwidth));
-            }
-            c
-        })
-        .collect();
-    table(&header, &right, &body)
-}
-
-fn instructions_table(rows: &[&Row]) -> String {
-    let header: Vec<String> = [
-        "kernel",
-        "code",
-        "n",
-        "d",
-        "k",
-        "instructions (Ir)",
-        "D1 misses",
-        "LL misses",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let right = [false, false, true, true, true, true, true, true];
-    let body: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                cell_text(&r.kernel, 40),
-                code(r),
-                opt(r.n),
-                opt(r.d),
-                opt(r.k),
-                r.instructions.map(thousands).unwrap_or_else(|| "–".into()),
-                r.d1_misses.map(thousands).unwrap_or_else(|| "–".into()),
-                r.ll_misses.map(thousands).unwrap_or_else(|| "–".into()),
-            ]
-        })
-        .collect();
-    table(&header, &right, &body)
-}
-
-fn time_range(rows: &[Row]) -> Option<(String, String)> {
-    let mut ts: Vec<&str> = rows
-        .iter()
-        .map(|r| r.timestamp.as_str())
-        .filter(|t| !t.is_empty())
-        .collect();
-    ts.sort_unstable();
-    Some((ts.first()?.to_string(), ts.last()?.to_string()))
-}
 
 /// The figure of the assignment kernel on the roofline (written by `report` into
 /// `figures/` when micro.csv has `assign` rows with flops and bytes).
@@ -397,18 +170,8 @@ pub fn assign_roofline(rows: &[Row]) -> Option<AssignRoofline> {
     cands.retain(|c| largest.get(&(c.p.d, c.p.k)) == Some(&c.p.n));
     let smaller_n = before - cands.len();
     cands.sort_by(|a, b| {
-        (
-            a.p.d,
-            a.p.k,
-            super::palette::VARIANTS.rank(&a.p.variant),
-            a.p.threads,
-        )
-            .cmp(&(
-                b.p.d,
-                b.p.k,
-                super::palette::VARIANTS.rank(&b.p.variant),
-                b.p.threads,
-            ))
+        (a.p.d, a.p.k, VARIANTS.rank(&a.p.variant), a.p.threads)
+            .cmp(&(b.p.d, b.p.k, VARIANTS.rank(&b.p.variant), b.p.threads))
             .then_with(|| a.row.bench_id.cmp(&b.row.bench_id))
     });
     // One point per (variant, threads, shape): the first (a duplicate id is not expected).
@@ -422,7 +185,7 @@ pub fn assign_roofline(rows: &[Row]) -> Option<AssignRoofline> {
     threads.sort_unstable();
     threads.dedup();
     let mut variants: Vec<String> = cands.iter().map(|c| c.p.variant.clone()).collect();
-    variants.sort_by_key(|v| super::palette::VARIANTS.rank(v));
+    variants.sort_by_key(|v| VARIANTS.rank(v));
     variants.dedup();
     let mut ds: Vec<usize> = cands.iter().map(|c| c.p.d).collect();
     ds.sort_unstable();
@@ -485,7 +248,7 @@ fn intensity_text(x: f64) -> String {
 /// speedup of every other thread count over 1 thread (ratio of median times).
 pub fn roof_table(rl: &AssignRoofline) -> String {
     let more: Vec<usize> = rl.threads.iter().copied().filter(|&t| t != 1).collect();
-    let mut header = super::fmt::strings(&[
+    let mut header = fmt::strings(&[
         "d",
         "k",
         "n",
@@ -530,7 +293,7 @@ pub fn roof_table(rl: &AssignRoofline) -> String {
         ];
         for &t in &more {
             c.push(match (one, at(t)) {
-                (Some(a), Some(b)) => super::fmt::ratio(a.time_s / b.time_s),
+                (Some(a), Some(b)) => fmt::ratio(a.time_s / b.time_s),
                 _ => "–".into(),
             });
         }
@@ -541,7 +304,7 @@ pub fn roof_table(rl: &AssignRoofline) -> String {
 
 /// The subsection on the assignment kernel's roofline: the figure (when it was
 /// written), what it shows, and [`roof_table`].
-fn roof_subsection(rl: &AssignRoofline, has_figure: bool) -> String {
+pub(crate) fn roof_subsection(rl: &AssignRoofline, has_figure: bool) -> String {
     let mut s = String::from("### Assignment step vs the roof\n\n");
     if has_figure {
         let _ = writeln!(
@@ -583,98 +346,154 @@ fn roof_subsection(rl: &AssignRoofline, has_figure: bool) -> String {
     s
 }
 
-/// The section (heading included), or `None` when the folder has no micro.csv.
-/// `figures` are the figure files `report` wrote (for the kernel roofline's link).
-pub fn section(folder: &Folder, figures: &[String]) -> Option<String> {
-    let mut s = String::from("## Micro-benchmarks\n\n");
-    if let Some(e) = &folder.micro_error {
-        let _ = writeln!(s, "`micro.csv` could not be read: {}\n", cell_text(e, 300));
-        return Some(s);
-    }
-    let m = folder.micro.as_ref()?;
-    let mut rows: Vec<Row> = m.rows.clone();
-    crate::microdata::sort_rows(&mut rows);
-    let timed: Vec<&Row> = rows.iter().filter(|r| r.source == CRITERION).collect();
-    let counted: Vec<&Row> = rows.iter().filter(|r| r.source == GUNGRAUN).collect();
-    let other = rows.len() - timed.len() - counted.len();
-    let _ = write!(
-        s,
-        "From `micro.csv` (`bench-harness micro`, which runs `cargo bench -p kernels`): {} benchmarks timed by Criterion and {} instruction counts (gungraun){}",
-        timed.len(),
-        counted.len(),
-        if other > 0 {
-            format!(", {other} rows of another source left out")
+/// The assignment kernel on the roofline, from micro.csv's Criterion `assign` rows:
+/// one point per (variant, threads, shape) at the largest n of each shape, coloured by
+/// variant, marker by thread count; the roof of every thread count from the rows'
+/// probe numbers. `None` without such rows.
+pub fn kernel_roofline(rows: &[crate::microdata::Row]) -> Result<Option<String>> {
+    let Some(rl) = assign_roofline(rows) else {
+        return Ok(None);
+    };
+    let mut xs: Vec<f64> = rl.points.iter().map(|p| p.ai).collect();
+    xs.extend(rl.roofs.iter().map(|r| r.ridge()));
+    let xmin = stats::min(&xs).unwrap_or(1.0);
+    let xmax = stats::max(&xs).unwrap_or(1.0);
+    // Room on the left for the sloped roofs, on the right for the labels.
+    let (xlo, xhi) = (xmin / 4.0, xmax * 12.0);
+    let mut ys: Vec<f64> = rl.points.iter().map(|p| p.gflops).collect();
+    ys.extend(rl.roofs.iter().map(|r| r.roof.peak_gflops * 1.8));
+    ys.extend(rl.roofs.iter().map(|r| r.attainable(xlo)));
+    let (ylo, yhi) = log_range(ys);
+    // Points of one intensity spread by d (left to right: ascending d).
+    let mid = (rl.ds.len() as f64 - 1.0) / 2.0;
+    let spread = |d: usize| {
+        let i = rl.ds.iter().position(|&x| x == d).unwrap_or(0) as f64;
+        1.1f64.powf(i - mid)
+    };
+    let ds: Vec<String> = rl.ds.iter().map(|d| d.to_string()).collect();
+    let sub1 = format!(
+        "Criterion's assign benchmark (one pass: distances, argmin, sums), {}{}; x: flops / bytes = 2·n·k·d / 8·n·d = k/4; y: flops / median time",
+        rl.n_text(),
+        if rl.smaller_n > 0 {
+            " (largest n per shape)"
         } else {
-            String::new()
+            ""
         }
     );
-    match time_range(&rows) {
-        Some((a, b)) if a == b => {
-            let _ = write!(s, ", measured {a}");
-        }
-        Some((a, b)) => {
-            let _ = write!(s, ", measured between {a} and {b}");
-        }
-        None => {}
-    }
-    s.push_str(".\n\n");
-    if rows.is_empty() {
-        s.push_str("The file has no rows.\n\n");
-    }
-    if !timed.is_empty() {
-        s.push_str(
-            "Time: Criterion's median with its 95 % confidence interval. GFLOP/s: the bench's flops per iteration / median time (assign: 2·n·k·d per pass; lloyd1: two passes, 4·n·k·d). GB/s: bytes of input read per iteration / median time (assign: the 8·n·d bytes of data of its pass; lloyd1: three passes, 24·n·d; parse-csv: the CSV read; write-csv-k32: the CSV written). Percentages: of the probe's FMA peak and triad bandwidth at the same thread count. `flat` is the automatic dispatch (the ISA in brackets: the one the probe detected); `flat-simd-<isa>` the SIMD kernel capped at that level; `flat-scalar` the canonical scalar loop; `aos` the seed's layout. Benches without a thread count run serially.\n\n",
-        );
-        s.push_str(&probe_text(&timed));
-        s.push_str("\n\n");
-        let mut kernels: Vec<&str> = Vec::new();
-        for r in &timed {
-            if !kernels.contains(&r.kernel.as_str()) {
-                kernels.push(&r.kernel);
+    let sub2 = if rl.roofs.is_empty() {
+        "no probe numbers in the rows: roof not drawn".to_string()
+    } else {
+        format!(
+            "roof per thread count: min(FMA peak, intensity × triad bandwidth), from the rows' probe numbers{}",
+            if ds.len() > 1 {
+                format!("; points of one k spread by d = {} (left to right)", ds.join(", "))
+            } else {
+                format!("; d = {}", ds.join(", "))
             }
+        )
+    };
+    let marker = |t: usize| rl.threads.iter().position(|&x| x == t).unwrap_or(0);
+    let out = svg((1000, 660), |root| {
+        let (top, body) = root.split_vertically(100);
+        title(
+            &top,
+            "Roofline of the assignment kernel (micro-benchmarks)",
+            &sub1,
+        )?;
+        top.draw(&Text::new(
+            sub2.clone(),
+            (12, 52),
+            ("sans-serif", 13).into_font().color(&RGBColor(80, 80, 80)),
+        ))
+        .map_err(err)?;
+        let entries: Vec<(String, RGBColor)> = rl
+            .variants
+            .iter()
+            .map(|v| (v.clone(), rgb(&VARIANTS.hex(v, &rl.variants))))
+            .collect();
+        legend(&top, 14, 82, &entries)?;
+        // Marker legend after the colours.
+        let mut x = 14
+            + entries
+                .iter()
+                .map(|(n, _)| 40 + 8 * n.chars().count() as i32)
+                .sum::<i32>()
+            + 16;
+        for &t in &rl.threads {
+            draw_marker(&top, marker(t), (x + 6, 84), &RGBColor(60, 60, 60))?;
+            let text = format!("{t} thread{}", if t == 1 { "" } else { "s" });
+            top.draw(&Text::new(
+                text.clone(),
+                (x + 16, 77),
+                ("sans-serif", 14).into_font(),
+            ))
+            .map_err(err)?;
+            x += 30 + 8 * text.chars().count() as i32;
         }
-        for k in kernels {
-            let of: Vec<&Row> = timed.iter().copied().filter(|r| r.kernel == k).collect();
-            let _ = writeln!(s, "### {}\n", cell_text(k, 60));
-            s.push_str(&kernel_table(&of));
-            s.push('\n');
+        let mut chart = ChartBuilder::on(&body)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(60)
+            .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("arithmetic intensity (flop / byte of data read)")
+            .y_desc("GFLOP/s")
+            .y_label_formatter(&short)
+            .x_label_formatter(&short)
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(err)?;
+        let grid: Vec<f64> = (0..=200)
+            .map(|i| xlo * (xhi / xlo).powf(i as f64 / 200.0))
+            .collect();
+        let last = rl.roofs.len().saturating_sub(1).max(1);
+        for (i, r) in rl.roofs.iter().enumerate() {
+            let width = if rl.roofs.len() == 1 {
+                2
+            } else {
+                1 + 2 * i / last
+            } as u32;
+            chart
+                .draw_series(LineSeries::new(
+                    grid.iter().map(|&x| (x, r.attainable(x))),
+                    BLACK.stroke_width(width),
+                ))
+                .map_err(err)?;
+            let at = xhi / 1.08;
+            chart
+                .draw_series([Text::new(
+                    r.label(),
+                    (at, r.attainable(at) * 1.06),
+                    ("sans-serif", 13)
+                        .into_font()
+                        .color(&BLACK)
+                        .pos(Pos::new(HPos::Right, VPos::Bottom)),
+                )])
+                .map_err(err)?;
         }
-    }
-    if let Some(rl) = assign_roofline(&rows) {
-        s.push_str(&roof_subsection(
-            &rl,
-            figures.iter().any(|f| f == KERNEL_ROOFLINE_SVG),
-        ));
-    }
-    if !counted.is_empty() {
-        s.push_str("### Instruction counts\n\n");
-        s.push_str("`cargo bench -p kernels --bench instructions` (callgrind, one thread, the SIMD level capped at AVX2): instructions executed (Ir), D1 misses (D1mr + D1mw) and last-level misses (ILmr + DLmr + DLmw) of one call, setup excluded.\n\n");
-        s.push_str(&instructions_table(&counted));
-        s.push('\n');
-    }
-    if !m.skipped.is_empty() {
-        s.push_str("Unusable lines of `micro.csv` (left out):\n\n");
-        for (line, why) in &m.skipped {
-            let _ = writeln!(s, "- micro.csv:{line}: {}", cell_text(why, 200));
+        for p in &rl.points {
+            let c = rgb(&VARIANTS.hex(&p.variant, &rl.variants));
+            let at = chart.backend_coord(&(p.ai * spread(p.d), p.gflops));
+            draw_marker(root, marker(p.threads), at, &c)?;
         }
-        s.push('\n');
-    }
-    Some(s)
+        Ok(())
+    })?;
+    Ok(Some(out))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats() {
-        assert_eq!(duration(0.00123), "1.23 ms");
-        assert_eq!(duration(4.5e-7), "450 ns");
-        assert_eq!(duration(2.5e-5), "25.0 µs");
-        assert_eq!(duration(3.0), "3.00 s");
-        assert_eq!(thousands(2_361_723), "2,361,723");
-        assert_eq!(thousands(723), "723");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(sig3(0.5243), "0.524");
+/// A point marker in pixel coordinates of `area`: filled circle, filled triangle,
+/// cross, hollow circle, then again, by the index of its thread count.
+fn draw_marker(area: &Area, i: usize, (x, y): (i32, i32), c: &RGBColor) -> Result<()> {
+    match i % 4 {
+        0 => area.draw(&Circle::new((x, y), 5, c.filled())),
+        1 => area.draw(&Polygon::new(
+            vec![(x, y - 6), (x - 6, y + 5), (x + 6, y + 5)],
+            c.filled(),
+        )),
+        2 => area.draw(&Cross::new((x, y), 5, c.stroke_width(2))),
+        _ => area.draw(&Circle::new((x, y), 5, c.stroke_width(2))),
     }
+    .map_err(err)
 }

@@ -1,0 +1,106 @@
+//! The SVG drawing layer under every figure: plotters' SVG backend (text as `<text>`,
+//! no font files), colours, titles, legends, log ranges and axis labels.
+
+use super::fmt;
+use super::palette::CONTESTANTS;
+use crate::stats;
+use anyhow::{anyhow, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+pub(crate) fn rgb(h: &str) -> RGBColor {
+    let v = u32::from_str_radix(h.trim_start_matches('#'), 16).unwrap_or(0x7f7f7f);
+    RGBColor((v >> 16) as u8, (v >> 8) as u8, v as u8)
+}
+
+pub(crate) fn color(name: &str, all: &[String]) -> RGBColor {
+    rgb(&CONTESTANTS.hex(name, all))
+}
+
+pub(crate) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+pub(crate) fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
+    anyhow!("drawing: {e}")
+}
+
+/// Renders with `draw` into an SVG string of the given size.
+pub(crate) fn svg(size: (u32, u32), draw: impl FnOnce(&Area) -> Result<()>) -> Result<String> {
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, size).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    Ok(buf)
+}
+
+/// A log range covering `values` with some headroom.
+pub(crate) fn log_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    let v: Vec<f64> = values
+        .into_iter()
+        .filter(|x| x.is_finite() && *x > 0.0)
+        .collect();
+    let lo = stats::min(&v).unwrap_or(1.0);
+    let hi = stats::max(&v).unwrap_or(10.0);
+    let (lo, hi) = if hi / lo < 1.5 {
+        (lo / 1.5, hi * 1.5)
+    } else {
+        (lo / 1.25, hi * 1.25)
+    };
+    (lo, hi)
+}
+
+pub(crate) fn title(area: &Area, text: &str, subtitle: &str) -> Result<()> {
+    area.draw(&Text::new(
+        text.to_string(),
+        (12, 8),
+        ("sans-serif", 22).into_font().color(&BLACK),
+    ))
+    .map_err(err)?;
+    if !subtitle.is_empty() {
+        area.draw(&Text::new(
+            subtitle.to_string(),
+            (12, 34),
+            ("sans-serif", 13).into_font().color(&RGBColor(80, 80, 80)),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// A row of legend entries (colour swatch + name) starting at `(x, y)`.
+pub(crate) fn legend(area: &Area, x0: i32, y: i32, entries: &[(String, RGBColor)]) -> Result<()> {
+    let mut x = x0;
+    for (name, c) in entries {
+        area.draw(&Rectangle::new([(x, y), (x + 22, y + 4)], c.filled()))
+            .map_err(err)?;
+        area.draw(&Text::new(
+            name.clone(),
+            (x + 28, y - 5),
+            ("sans-serif", 14).into_font(),
+        ))
+        .map_err(err)?;
+        x += 40 + 8 * name.chars().count() as i32;
+    }
+    Ok(())
+}
+
+pub(crate) fn n_label(x: &f64) -> String {
+    fmt::n(x.round() as usize)
+}
+
+pub(crate) fn short(x: &f64) -> String {
+    let a = x.abs();
+    if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 1.0 {
+        format!("{x:.3}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    } else {
+        let s = format!("{x:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
