@@ -15,6 +15,7 @@ pub mod micro;
 pub mod microdata;
 pub mod npy;
 pub mod paths;
+pub mod record;
 pub mod report;
 pub mod results;
 pub mod rng;
