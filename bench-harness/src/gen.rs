@@ -72,10 +72,15 @@ impl FromStr for Shape {
 /// Everything that determines a data set's bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Spec {
+    /// Rows.
     pub n: usize,
+    /// Features.
     pub d: usize,
+    /// Clusters.
     pub k: usize,
+    /// Seed of the generator.
     pub seed: u64,
+    /// Shape of the data.
     pub shape: Shape,
 }
 
@@ -107,7 +112,9 @@ impl Spec {
 /// Paths of a generated data set.
 #[derive(Clone, Debug)]
 pub struct Dataset {
+    /// The data, `<stem>.csv`.
     pub csv: PathBuf,
+    /// The true labels, `<stem>_labels.npy`.
     pub labels: PathBuf,
 }
 

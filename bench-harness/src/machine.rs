@@ -152,10 +152,13 @@ fn tool_version(program: &str, arg: &str) -> Option<String> {
 
 /// Options of a probe.
 pub struct ProbeOptions<'a> {
+    /// Machine id to record.
     pub machine_id: &'a str,
+    /// Python of the venv, for package versions.
     pub python: Option<&'a Path>,
     /// Run the kernels crate's FMA and triad probes (a few seconds, ~800 MB for triad).
     pub kernel_probes: bool,
+    /// Harness version to record.
     pub harness_version: &'a str,
 }
 

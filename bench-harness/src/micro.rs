@@ -48,7 +48,9 @@ const GUNGRAUN_KERNELS: [(&str, &str); 5] = [
 /// What every parsed row gets: the machine and the probe.
 #[derive(Clone, Debug, Default)]
 pub struct RowInfo {
+    /// Machine id of every row.
     pub machine_id: String,
+    /// The limits the fractions are taken of.
     pub probe: Option<Probe>,
 }
 
@@ -66,7 +68,9 @@ pub struct Sources {
 /// Rows read back from the bench outputs, with a warning per result that could not be used.
 #[derive(Clone, Debug, Default)]
 pub struct Collected {
+    /// The usable results.
     pub rows: Vec<Row>,
+    /// One per result that could not be used.
     pub warnings: Vec<String>,
 }
 
@@ -442,11 +446,13 @@ pub fn parse_gungraun(out: &Path, root: &Path, ctx: &RowInfo) -> Result<Row, Str
 /// What `micro` did.
 #[derive(Clone, Debug, Default)]
 pub struct Outcome {
+    /// `micro.csv`.
     pub path: PathBuf,
     /// Rows measured (read back) now.
     pub measured: usize,
     /// Rows kept from the existing file.
     pub kept: usize,
+    /// Results that could not be used, and dropped lines.
     pub warnings: Vec<String>,
 }
 

@@ -56,6 +56,7 @@ pub const KERNEL_ORDER: [&str; 5] = [
 /// One benchmark: one row of `micro.csv`. Empty cells are `None` / `""`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Row {
+    /// The machine.
     pub machine_id: String,
     /// When the result file was written (UTC RFC 3339, its modification time).
     pub timestamp: String,
@@ -63,6 +64,7 @@ pub struct Row {
     pub source: String,
     /// Criterion's `full_id`, or the gungraun result folder relative to `target/gungraun`.
     pub bench_id: String,
+    /// The benchmarked kernel (`assign`, `lloyd1`, …).
     pub kernel: String,
     /// `aos` or `flat` (empty when unknown).
     pub layout: String,
@@ -72,27 +74,41 @@ pub struct Row {
     /// Instruction set of the kernel: `scalar`, `avx2`, `avx512`, `neon`, …; empty for
     /// code that is not dispatched (`aos`, parsing, writing).
     pub isa: String,
+    /// Threads (Criterion's `t<N>`; 1 for serial benches and instruction counts).
     pub threads: Option<usize>,
+    /// Rows.
     pub n: Option<usize>,
+    /// Features.
     pub d: Option<usize>,
+    /// Clusters (empty for parsing and writing).
     pub k: Option<usize>,
+    /// Criterion's median time per iteration, seconds.
     pub time_s: Option<f64>,
+    /// Lower end of its 95 % confidence interval.
     pub time_lo_s: Option<f64>,
+    /// Upper end of its 95 % confidence interval.
     pub time_hi_s: Option<f64>,
     /// Flops per iteration (Criterion's `Elements` throughput).
     pub flops: Option<u64>,
     /// Bytes read (or, for `write-csv-k32`, written) per iteration.
     pub bytes: Option<u64>,
+    /// `flops / time_s / 1e9`.
     pub gflops: Option<f64>,
+    /// `bytes / time_s / 1e9`.
     pub gbs: Option<f64>,
     /// The probe's FMA peak (GFLOP/s) at this row's thread count.
     pub probe_fma_gflops: Option<f64>,
     /// The probe's triad bandwidth (GB/s) at this row's thread count.
     pub probe_triad_gbs: Option<f64>,
+    /// `gflops / probe_fma_gflops`.
     pub frac_fma_peak: Option<f64>,
+    /// `gbs / probe_triad_gbs`.
     pub frac_bandwidth: Option<f64>,
+    /// callgrind's `Ir` of one call.
     pub instructions: Option<u64>,
+    /// `D1mr + D1mw`.
     pub d1_misses: Option<u64>,
+    /// `ILmr + DLmr + DLmw`.
     pub ll_misses: Option<u64>,
 }
 
@@ -214,8 +230,11 @@ pub fn write_csv(path: &Path, rows: &[Row]) -> Result<()> {
 /// A read `micro.csv`: its rows and `(line, why)` of the lines that could not be used.
 #[derive(Clone, Debug, Default)]
 pub struct MicroFile {
+    /// The file.
     pub path: PathBuf,
+    /// Its usable rows.
     pub rows: Vec<Row>,
+    /// `(line, why)` of the lines left out.
     pub skipped: Vec<(usize, String)>,
 }
 

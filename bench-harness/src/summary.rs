@@ -21,15 +21,25 @@ fn median(xs: &[f64]) -> f64 {
 /// Per-contestant figures.
 #[derive(Clone, Debug)]
 pub struct Line {
+    /// The contestant.
     pub contestant: String,
+    /// All its runs.
     pub runs: usize,
+    /// `ok` runs.
     pub ok: usize,
+    /// `wrong` runs.
     pub wrong: usize,
+    /// `failed` runs.
     pub failed: usize,
+    /// Median wall time of the `ok` runs.
     pub median_wall_s: f64,
+    /// Paired speedup vs numpy (median over cells).
     pub speedup_vs_numpy: f64,
+    /// Cells paired with numpy.
     pub cells_paired: usize,
+    /// Median `ru_maxrss` per 1k rows, MB.
     pub rss_mb_per_1k: f64,
+    /// Median ARI.
     pub median_ari: f64,
 }
 

@@ -14,17 +14,24 @@ use std::path::{Path, PathBuf};
 
 /// One machine's side of a comparison.
 pub struct Side {
+    /// Name in the tables (the machine id).
     pub label: String,
+    /// The results folder.
     pub folder: Folder,
+    /// Its analysis.
     pub analysis: Analysis,
 }
 
 /// The ratio of one contestant in one cell.
 #[derive(Clone, Debug)]
 pub struct CellRatio {
+    /// The contestant.
     pub contestant: String,
+    /// The cell.
     pub cell: Cell,
+    /// Cell time on the base machine, seconds.
     pub base_s: f64,
+    /// Cell time on the other machine, seconds.
     pub other_s: f64,
     /// other_s / base_s.
     pub ratio: f64,
@@ -98,8 +105,11 @@ pub fn load(dirs: &[PathBuf]) -> Result<Vec<Side>> {
 
 /// The Markdown report, the CSV of every ratio and the figure's panels.
 pub struct Output {
+    /// COMPARE.md.
     pub markdown: String,
+    /// compare.csv.
     pub csv: String,
+    /// compare.svg.
     pub svg: String,
 }
 

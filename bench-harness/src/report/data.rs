@@ -17,23 +17,41 @@ pub const FAILED: &str = "failed";
 /// One run (one row of a results file), reduced to what the report uses.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Run {
+    /// Who ran.
     pub contestant: String,
+    /// Data shape.
     pub shape: String,
+    /// Rows.
     pub n: usize,
+    /// Features.
     pub d: usize,
+    /// Largest k of the sweep.
     pub k_max: usize,
+    /// Repeat, 1-based.
     pub repeat: u32,
+    /// Threads the contestant was allowed.
     pub threads: Option<usize>,
+    /// Wall time, seconds.
     pub wall_s: Option<f64>,
+    /// User CPU time, seconds.
     pub user_s: Option<f64>,
+    /// System CPU time, seconds.
     pub sys_s: Option<f64>,
+    /// Largest sampled VmRSS, MB.
     pub peak_rss_mb_sampled: Option<f64>,
+    /// `ru_maxrss` from wait4, MB.
     pub max_rss_mb: Option<f64>,
+    /// Adjusted Rand index.
     pub ari: Option<f64>,
+    /// Normalised mutual information.
     pub nmi: Option<f64>,
+    /// Within-cluster sum of squares.
     pub inertia: Option<f64>,
+    /// `ok`, `wrong` or `failed`.
     pub status: String,
+    /// Exit status.
     pub exit_code: Option<i32>,
+    /// Why a run is `wrong` or `failed`.
     pub reason: String,
     /// 1-based line of the file this run came from (the header is line 1).
     pub line: usize,
@@ -73,16 +91,22 @@ impl Run {
 /// A data set of the grid: shape × n × d × k_max (its repeats are the samples).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Cell {
+    /// Data shape.
     pub shape: String,
+    /// Rows.
     pub n: usize,
+    /// Features.
     pub d: usize,
+    /// Largest k of the sweep.
     pub k_max: usize,
 }
 
 /// A parsed results file with the lines that could not be used.
 #[derive(Clone, Debug, Default)]
 pub struct RunsFile {
+    /// The file.
     pub path: PathBuf,
+    /// Its usable runs.
     pub runs: Vec<Run>,
     /// `(line, why)` of rows that were skipped.
     pub skipped: Vec<(usize, String)>,
@@ -91,9 +115,13 @@ pub struct RunsFile {
 /// A results folder: runs, optional thread sweep, optional machine description.
 #[derive(Clone, Debug)]
 pub struct Folder {
+    /// The folder.
     pub dir: PathBuf,
+    /// `runs.csv`.
     pub runs: RunsFile,
+    /// `threads.csv`, when present.
     pub threads: Option<RunsFile>,
+    /// `machine.json`, when present and readable.
     pub machine: Option<Value>,
     /// Why machine.json could not be used, if it exists but is broken.
     pub machine_error: Option<String>,

@@ -69,9 +69,13 @@ pub struct ImportArgs {
 /// What `report` wrote.
 #[derive(Debug, Clone)]
 pub struct Written {
+    /// REPORT.md.
     pub report: PathBuf,
+    /// dashboard.html.
     pub dashboard: PathBuf,
+    /// The figures written.
     pub figures: Vec<PathBuf>,
+    /// The README whose section was regenerated.
     pub readme: Option<PathBuf>,
 }
 
@@ -146,7 +150,7 @@ pub fn generate(args: &ReportArgs) -> Result<Written> {
     let report = dir.join("REPORT.md");
     crate::io::write_atomic(&report, &text)?;
     let dashboard = dir.join("dashboard.html");
-    crate::io::write_atomic(&dashboard, &dashboard::html(&dashboard::data(&folder, &a)))?;
+    crate::io::write_atomic(&dashboard, dashboard::html(&dashboard::data(&folder, &a)))?;
     let readme = match &args.readme {
         Some(path) => {
             let old = std::fs::read_to_string(path)

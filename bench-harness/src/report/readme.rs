@@ -50,6 +50,7 @@ pub fn readme_section(folder: &Folder, a: &Analysis, rel: &str, figures: &[Strin
 /// Start and end markers of the README section.
 pub const MARK_START: &str = "<!-- results:start -->";
 
+/// End marker of the README section.
 pub const MARK_END: &str = "<!-- results:end -->";
 
 /// Replaces the text between the markers (kept) with `section`. Errors when the markers

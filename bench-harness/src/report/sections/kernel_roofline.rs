@@ -63,14 +63,21 @@ fn whole(x: f64) -> String {
 /// One Criterion `assign` benchmark on the roofline.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KernelPoint {
+    /// Code variant.
     pub variant: String,
+    /// Threads.
     pub threads: usize,
+    /// Rows.
     pub n: usize,
+    /// Features.
     pub d: usize,
+    /// Clusters.
     pub k: usize,
     /// Arithmetic intensity, the row's flops / bytes (2·n·k·d / 8·n·d = k/4).
     pub ai: f64,
+    /// Achieved GFLOP/s.
     pub gflops: f64,
+    /// Criterion's median time, seconds.
     pub time_s: f64,
 }
 

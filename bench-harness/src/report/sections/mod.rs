@@ -58,6 +58,7 @@ pub fn draw(
 
 /// Options of the report text.
 pub struct TextOptions<'a> {
+    /// Lloyd iterations per fit assumed by the roofline's estimate.
     pub iterations: f64,
     /// Figures that were written (file names).
     pub figures: &'a [String],

@@ -33,9 +33,13 @@ pub const DEFAULT_ITERATIONS: f64 = 10.0;
 /// cores and one thread).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct MachineRoof {
+    /// FMA peak on all cores.
     pub peak_all: Option<f64>,
+    /// FMA peak on one thread.
     pub peak_1t: Option<f64>,
+    /// Triad bandwidth on all cores.
     pub bw_all: Option<f64>,
+    /// Triad bandwidth on one thread.
     pub bw_1t: Option<f64>,
 }
 
@@ -79,11 +83,15 @@ impl MachineRoof {
 /// A contestant's achieved rate in one cell.
 #[derive(Clone, Debug)]
 pub struct Point {
+    /// The contestant.
     pub contestant: String,
+    /// The cell.
     pub cell: Cell,
     /// Arithmetic intensity, flop/byte.
     pub ai: f64,
+    /// Estimated GFLOP/s.
     pub gflops: f64,
+    /// Cell time, seconds.
     pub wall_s: f64,
 }
 
