@@ -312,16 +312,7 @@ pub fn read_runs(path: &Path) -> Result<RunsFile> {
 /// Contestants in the conventional table order (the harness's built-ins first, then the
 /// others by name).
 pub fn contestant_order<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    const ORDER: [&str; 8] = [
-        "numpy",
-        "numpy-tuned",
-        "sklearn",
-        "rust-aos-serial",
-        "rust-aos-rayon",
-        "rust-flat",
-        "faiss",
-        "sklearnex",
-    ];
+    use crate::contestants::BUILTIN as ORDER;
     let mut all: Vec<String> = names.into_iter().map(str::to_string).collect();
     all.sort();
     all.dedup();

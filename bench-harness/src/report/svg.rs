@@ -104,3 +104,41 @@ pub(crate) fn short(x: &f64) -> String {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
+
+/// A chart with log scales on both axes.
+pub(crate) type LogLogChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<LogCoord<f64>, LogCoord<f64>>>;
+
+/// A log-log chart filling `area` (margin 12, axis label areas 36 and 60) with its mesh
+/// drawn: light grid lines, the axis descriptions and label formatters given.
+pub(crate) fn loglog_chart<'a, 'b>(
+    area: &'a Area<'b>,
+    (xlo, xhi): (f64, f64),
+    (ylo, yhi): (f64, f64),
+    (x_desc, x_fmt): (&str, &dyn Fn(&f64) -> String),
+    (y_desc, y_fmt): (&str, &dyn Fn(&f64) -> String),
+) -> Result<LogLogChart<'a, 'b>> {
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(60)
+        .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(x_fmt)
+        .y_label_formatter(y_fmt)
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
+/// `steps + 1` points evenly spaced in log scale from `lo` to `hi`.
+pub(crate) fn log_grid(lo: f64, hi: f64, steps: usize) -> Vec<f64> {
+    (0..=steps)
+        .map(|i| lo * (hi / lo).powf(i as f64 / steps as f64))
+        .collect()
+}

@@ -4,7 +4,9 @@
 use crate::microdata::{Row, CRITERION};
 use crate::report::fmt::{self, cell_text, sig3, table, thousands};
 use crate::report::palette::VARIANTS;
-use crate::report::svg::{err, legend, log_range, rgb, short, svg, title, Area};
+use crate::report::svg::{
+    err, legend, log_grid, log_range, loglog_chart, rgb, short, svg, title, Area,
+};
 use crate::roofline::Roof;
 use crate::stats;
 use anyhow::Result;
@@ -437,24 +439,14 @@ pub fn kernel_roofline(rows: &[crate::microdata::Row]) -> Result<Option<String>>
             .map_err(err)?;
             x += 30 + 8 * text.chars().count() as i32;
         }
-        let mut chart = ChartBuilder::on(&body)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(60)
-            .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("arithmetic intensity (flop / byte of data read)")
-            .y_desc("GFLOP/s")
-            .y_label_formatter(&short)
-            .x_label_formatter(&short)
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(err)?;
-        let grid: Vec<f64> = (0..=200)
-            .map(|i| xlo * (xhi / xlo).powf(i as f64 / 200.0))
-            .collect();
+        let mut chart = loglog_chart(
+            &body,
+            (xlo, xhi),
+            (ylo, yhi),
+            ("arithmetic intensity (flop / byte of data read)", &short),
+            ("GFLOP/s", &short),
+        )?;
+        let grid = log_grid(xlo, xhi, 200);
         let last = rl.roofs.len().saturating_sub(1).max(1);
         for (i, r) in rl.roofs.iter().enumerate() {
             let width = if rl.roofs.len() == 1 {

@@ -18,7 +18,9 @@
 use crate::report::analysis::Analysis;
 use crate::report::data::{json_f64, Cell, Folder};
 use crate::report::fmt::{self, strings, table};
-use crate::report::svg::{color, err, legend, log_range, short, svg, title};
+use crate::report::svg::{
+    color, err, legend, log_grid, log_range, loglog_chart, short, svg, title,
+};
 use crate::roofline::Roof;
 use crate::stats;
 use anyhow::Result;
@@ -166,24 +168,17 @@ pub fn roofline(a: &Analysis, roof: &MachineRoof, iters: f64) -> Result<Option<S
             .map(|c| (c.clone(), color(c, &a.contestants)))
             .collect();
         legend(&top, 14, 62, &entries)?;
-        let mut chart = ChartBuilder::on(&body)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(60)
-            .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("arithmetic intensity (flop / byte of data streamed)")
-            .y_desc("GFLOP/s")
-            .y_label_formatter(&short)
-            .x_label_formatter(&short)
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(err)?;
-        let grid: Vec<f64> = (0..=200)
-            .map(|i| xlo * (xhi / xlo).powf(i as f64 / 200.0))
-            .collect();
+        let mut chart = loglog_chart(
+            &body,
+            (xlo, xhi),
+            (ylo, yhi),
+            (
+                "arithmetic intensity (flop / byte of data streamed)",
+                &short,
+            ),
+            ("GFLOP/s", &short),
+        )?;
+        let grid = log_grid(xlo, xhi, 200);
         for (one, width, label, lift) in
             [(false, 3, "all cores", 1.12), (true, 1, "1 thread", 0.72)]
         {

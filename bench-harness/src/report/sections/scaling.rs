@@ -4,7 +4,7 @@
 use crate::report::analysis::{Analysis, BASELINE};
 use crate::report::data::Cell;
 use crate::report::fmt::{strings, table};
-use crate::report::svg::{color, err, legend, log_range, n_label, short, svg, title};
+use crate::report::svg::{color, err, legend, log_range, loglog_chart, n_label, short, svg, title};
 use anyhow::Result;
 use plotters::prelude::*;
 
@@ -160,21 +160,13 @@ pub fn speedup_vs_n(a: &Analysis) -> Result<Option<String>> {
             .map(|c| ((*c).clone(), color(c, &a.contestants)))
             .collect();
         legend(&top, 14, 62, &entries)?;
-        let mut chart = ChartBuilder::on(&body)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(60)
-            .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("n (rows)")
-            .y_desc("speedup vs numpy (x)")
-            .x_label_formatter(&n_label)
-            .y_label_formatter(&short)
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(err)?;
+        let mut chart = loglog_chart(
+            &body,
+            (xlo, xhi),
+            (ylo, yhi),
+            ("n (rows)", &n_label),
+            ("speedup vs numpy (x)", &short),
+        )?;
         chart
             .draw_series(LineSeries::new(
                 [(xlo, 1.0), (xhi, 1.0)],
