@@ -23,11 +23,15 @@ pub const MAX_OFF_NEAREST: f64 = 0.01;
 /// Scores of one answer, and the problems that make it wrong (empty when it is right).
 #[derive(Clone, Debug)]
 pub struct Verdict {
+    /// Adjusted Rand index against the true labels.
     pub ari: f64,
+    /// Normalised mutual information against the true labels.
     pub nmi: f64,
     /// Within-cluster sum of squares of the labelling (centers = cluster means).
     pub inertia: f64,
+    /// Fraction of rows nearer (beyond rounding) to another cluster's mean than to their own.
     pub off_nearest_frac: f64,
+    /// Why the answer is wrong (empty when it passed every check).
     pub problems: Vec<String>,
 }
 
@@ -36,9 +40,11 @@ pub struct Verdict {
 pub struct Answer {
     /// The first row whose ID is not the input's ID of that row: (row, ID found).
     pub first_bad_id: Option<(usize, String)>,
+    /// The `cluster_<k_max>` column, one label per row.
     pub labels: Vec<i64>,
     /// Row-major n × d features as echoed by the contestant.
     pub features: Vec<f64>,
+    /// Feature count of the answer.
     pub d: usize,
 }
 

@@ -55,42 +55,59 @@ pub enum Kind {
     /// The project's `kmeans` binary with these flags; `threads` as given to `--threads`
     /// (0 = all cores).
     Rust {
+        /// Flags after the binary (layout, init).
         flags: Vec<&'static str>,
+        /// `--threads` value (0: all cores).
         threads: usize,
     },
     /// A script in `baselines/`, run with the venv's Python.
     Python {
+        /// Script under `baselines/`.
         script: &'static str,
+        /// Skipped with a note when its package is not installed (exit 3).
         optional: bool,
         /// Extra environment (the `numpy-tuned` allocator settings).
         env: &'static [(&'static str, &'static str)],
     },
     /// Any command (hidden `--contestant-cmd NAME=CMD`, for tests): argv prefix.
-    Custom { argv: Vec<String> },
+    Custom {
+        /// The command, split on whitespace.
+        argv: Vec<String>,
+    },
 }
 
 /// A contestant.
 #[derive(Clone, Debug)]
 pub struct Contestant {
+    /// Name in `runs.csv` and the tables.
     pub name: String,
+    /// How it is started.
     pub kind: Kind,
 }
 
 /// Paths the commands need.
 #[derive(Clone, Debug, Default)]
 pub struct Tools {
+    /// The release `kmeans` binary.
     pub kmeans: PathBuf,
+    /// The venv's Python interpreter.
     pub python: PathBuf,
+    /// The `baselines/` folder of the Python scripts.
     pub baselines: PathBuf,
 }
 
 /// One invocation.
 #[derive(Clone, Debug)]
 pub struct Job<'a> {
+    /// Input CSV.
     pub input: &'a Path,
+    /// Where the contestant writes its answer.
     pub output: &'a Path,
+    /// Largest k of the sweep.
     pub k_max: usize,
+    /// Seed of the contestant's initialisation.
     pub seed: u64,
+    /// Fixed initial centers (`--init-centers`), when given.
     pub init_centers: Option<&'a Path>,
     /// Overrides the Rust contestants' `--threads` (the thread sweep).
     pub threads: Option<usize>,
@@ -160,10 +177,12 @@ impl Contestant {
         })
     }
 
+    /// Whether it runs with the venv's Python.
     pub fn needs_python(&self) -> bool {
         matches!(self.kind, Kind::Python { .. })
     }
 
+    /// Whether it runs the project's `kmeans` binary.
     pub fn needs_kmeans(&self) -> bool {
         matches!(self.kind, Kind::Rust { .. })
     }

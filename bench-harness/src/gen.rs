@@ -9,7 +9,7 @@ use crate::npy;
 use crate::rng::Random;
 use anyhow::{bail, Context, Result};
 use std::fmt;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -72,10 +72,15 @@ impl FromStr for Shape {
 /// Everything that determines a data set's bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Spec {
+    /// Rows.
     pub n: usize,
+    /// Features.
     pub d: usize,
+    /// Clusters.
     pub k: usize,
+    /// Seed of the generator.
     pub seed: u64,
+    /// Shape of the data.
     pub shape: Shape,
 }
 
@@ -107,7 +112,9 @@ impl Spec {
 /// Paths of a generated data set.
 #[derive(Clone, Debug)]
 pub struct Dataset {
+    /// The data, `<stem>.csv`.
     pub csv: PathBuf,
+    /// The true labels, `<stem>_labels.npy`.
     pub labels: PathBuf,
 }
 
@@ -131,39 +138,9 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<(Dataset, bool)> {
         return Ok((ds, false));
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let labels = write_atomically(&ds.csv, |w| generate(spec, w))?;
-    write_atomically(&ds.labels, |w| Ok(npy::write_i64(w, &labels)?))?;
+    let labels = crate::io::write_with(&ds.csv, |w| generate(spec, w))?;
+    crate::io::write_with(&ds.labels, |w| Ok(npy::write_i64(w, &labels)?))?;
     Ok((ds, true))
-}
-
-/// Writes through `body` into a temporary file beside `path`, then renames it into place.
-fn write_atomically<T>(
-    path: &Path,
-    body: impl FnOnce(&mut BufWriter<std::fs::File>) -> Result<T>,
-) -> Result<T> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tmp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
-    let result = (|| -> Result<T> {
-        let file = std::fs::File::create(&tmp)?;
-        let mut w = BufWriter::with_capacity(1 << 20, file);
-        let out = body(&mut w)?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        Ok(out)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("writing {}", path.display()))
 }
 
 /// Draws `k` centers in `[-box, box]^d`, each at least [`MIN_SEPARATION`] from the others,

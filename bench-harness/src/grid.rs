@@ -22,10 +22,15 @@ pub const SEED_BASE: u64 = 20_260_609;
 /// A named grid.
 #[derive(Clone, Debug)]
 pub struct Preset {
+    /// Row counts.
     pub sizes: Vec<usize>,
+    /// Feature counts.
     pub dims: Vec<usize>,
+    /// k_max values.
     pub kmax: Vec<usize>,
+    /// Repeats per cell.
     pub repeats: u32,
+    /// Per-run timeout, seconds.
     pub timeout_s: f64,
 }
 
@@ -61,10 +66,15 @@ pub fn preset(name: &str) -> Result<Preset> {
 /// One data set of the grid (a repeat has its own seed, hence its own data, as in the seed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Cell {
+    /// Rows.
     pub n: usize,
+    /// Features.
     pub d: usize,
+    /// Largest k of the sweep.
     pub k_max: usize,
+    /// Repeat, 1-based.
     pub repeat: u32,
+    /// Data and contestant seed of this repeat.
     pub seed: u64,
 }
 
@@ -124,21 +134,33 @@ pub fn validate(cells: &[Cell]) -> Result<()> {
 
 /// What to run and where to record it.
 pub struct GridConfig {
+    /// Results folder.
     pub out_dir: PathBuf,
     /// `runs.csv` or `threads.csv` inside `out_dir`.
     pub results_name: String,
+    /// Folder of the generated data sets.
     pub data_dir: PathBuf,
+    /// Who runs.
     pub contestants: Vec<Contestant>,
+    /// The cells, in run order.
     pub cells: Vec<Cell>,
     /// For the thread sweep: every contestant runs once per thread count.
     pub thread_counts: Option<Vec<usize>>,
+    /// Data shape.
     pub shape: Shape,
+    /// Per-run timeout.
     pub timeout: Duration,
+    /// Move the results file aside and start over.
     pub fresh: bool,
+    /// Binaries and interpreters.
     pub tools: Tools,
+    /// Machine id recorded in every row.
     pub machine_id: String,
+    /// Harness version recorded in every row.
     pub harness_version: String,
+    /// Fixed initial centers for every contestant.
     pub init_centers: Option<PathBuf>,
+    /// Keep the contestants' answers in `<out>/cache/`.
     pub keep_outputs: bool,
     /// Seed of the shuffled cell order.
     pub order_seed: u64,
@@ -146,10 +168,15 @@ pub struct GridConfig {
 
 /// What happened.
 pub struct Outcome {
+    /// The results file.
     pub results_path: PathBuf,
+    /// Every run of the grid.
     pub planned: HashSet<Key>,
+    /// Rows written now.
     pub written: usize,
+    /// Runs skipped because a row already existed.
     pub skipped: usize,
+    /// Stopped by Ctrl-C.
     pub interrupted: bool,
     /// Optional contestants that said they are not installed, with their message.
     pub unavailable: Vec<(String, String)>,

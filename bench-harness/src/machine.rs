@@ -2,7 +2,6 @@
 
 use crate::contestants::PYTHON_ENV_REMOVED;
 use crate::venv;
-use anyhow::{Context, Result};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -153,10 +152,13 @@ fn tool_version(program: &str, arg: &str) -> Option<String> {
 
 /// Options of a probe.
 pub struct ProbeOptions<'a> {
+    /// Machine id to record.
     pub machine_id: &'a str,
+    /// Python of the venv, for package versions.
     pub python: Option<&'a Path>,
     /// Run the kernels crate's FMA and triad probes (a few seconds, ~800 MB for triad).
     pub kernel_probes: bool,
+    /// Harness version to record.
     pub harness_version: &'a str,
 }
 
@@ -228,18 +230,6 @@ pub fn probe(opts: &ProbeOptions) -> Value {
         },
         "harness_version": opts.harness_version,
     })
-}
-
-/// Writes `value` as pretty JSON to `path`, atomically.
-pub fn write_json(path: &Path, value: &Value) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
-    let text = serde_json::to_string_pretty(value)? + "\n";
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(test)]

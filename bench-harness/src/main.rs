@@ -5,6 +5,7 @@ use anyhow::{bail, Context, Result};
 use bench_harness::contestants::{self, Contestant, Tools};
 use bench_harness::gen::{self, Shape, Spec};
 use bench_harness::grid::{self, GridConfig, SEED_BASE};
+use bench_harness::record::Record;
 use bench_harness::{machine, measure, micro, paths, report, results, summary, venv};
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -71,6 +72,11 @@ struct Common {
     /// Machine id [default: from the CPU model and core count, e.g. amd-epyc-2c].
     #[arg(long)]
     machine_id: Option<String>,
+    /// Put the results in a dated run folder, `<machine folder>/runs/<date>-<commit>-<WHAT>/`
+    /// (machine folder: --out, else perf-reports/<machine-id>/), with a README.md naming
+    /// the command, commit, date and machine.
+    #[arg(long, value_name = "WHAT")]
+    record: Option<String>,
     /// Folder of generated data sets [default: data/ under the project].
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -197,6 +203,11 @@ struct MicroArgs {
     /// Machine id [default: from the CPU model and core count, e.g. amd-epyc-2c].
     #[arg(long)]
     machine_id: Option<String>,
+    /// Put the results in a dated run folder, `<machine folder>/runs/<date>-<commit>-<WHAT>/`
+    /// (machine folder: --out, else perf-reports/<machine-id>/), with a README.md naming
+    /// the command, commit, date and machine.
+    #[arg(long, value_name = "WHAT")]
+    record: Option<String>,
 }
 
 #[derive(Args)]
@@ -263,6 +274,38 @@ fn machine_id(given: &Option<String>) -> String {
     given.clone().unwrap_or_else(machine::machine_id)
 }
 
+/// The results folder and, with `--record WHAT`, the dated run folder inside it that
+/// takes its place (its README.md is written now and again when the guard drops).
+fn results_dir(
+    root: &Path,
+    out: &Option<PathBuf>,
+    id: &str,
+    record: Option<&str>,
+) -> Result<(PathBuf, RecordGuard)> {
+    let dir = out_dir(root, out, id);
+    let Some(what) = record else {
+        return Ok((dir, RecordGuard(None)));
+    };
+    let rec = Record::new(root, &dir, id, what)?;
+    rec.write_readme()?;
+    eprintln!("recording into {}", rec.dir.display());
+    Ok((rec.dir.clone(), RecordGuard(Some(rec))))
+}
+
+/// Rewrites the dated run folder's README.md (listing the files written) when dropped,
+/// whichever way the command ends.
+struct RecordGuard(Option<Record>);
+
+impl Drop for RecordGuard {
+    fn drop(&mut self) {
+        if let Some(rec) = &self.0 {
+            if let Err(e) = rec.write_readme() {
+                eprintln!("warning: {}: {e:#}", rec.dir.join("README.md").display());
+            }
+        }
+    }
+}
+
 fn out_dir(root: &Path, out: &Option<PathBuf>, id: &str) -> PathBuf {
     out.clone()
         .unwrap_or_else(|| paths::default_machine_dir(root, id))
@@ -282,7 +325,7 @@ fn cmd_probe(a: ProbeArgs) -> Result<i32> {
         harness_version: &version,
     });
     let path = dir.join("machine.json");
-    machine::write_json(&path, &value)?;
+    bench_harness::io::write_json(&path, &value)?;
     println!("{}", path.display());
     Ok(0)
 }
@@ -320,6 +363,8 @@ struct Prepared {
     root: PathBuf,
     id: String,
     dir: PathBuf,
+    /// Rewrites the run folder's README when the command ends (`--record`).
+    _record: RecordGuard,
     contestants: Vec<Contestant>,
     tools: Tools,
     version: String,
@@ -332,7 +377,7 @@ fn prepare(
 ) -> Result<Prepared> {
     let root = paths::project_root();
     let id = machine_id(&common.machine_id);
-    let dir = out_dir(&root, &common.out, &id);
+    let (dir, record) = results_dir(&root, &common.out, &id, common.record.as_deref())?;
     let names = common.contestants.as_deref().or(default_contestants);
     let contestants = contestants::select(names, &common.contestant_cmd)?;
     let mut tools = Tools {
@@ -363,6 +408,7 @@ fn prepare(
         root,
         id,
         dir,
+        _record: record,
         contestants,
         tools,
         version,
@@ -509,7 +555,7 @@ fn cmd_summary(a: SummaryArgs) -> Result<i32> {
 fn cmd_micro(a: MicroArgs) -> Result<i32> {
     let root = paths::project_root();
     let id = machine_id(&a.machine_id);
-    let dir = out_dir(&root, &a.out, &id);
+    let (dir, _record) = results_dir(&root, &a.out, &id, a.record.as_deref())?;
     let target = paths::target_dir(&root);
     // Criterion honours CRITERION_HOME; the bench writes probe.json beside the
     // workspace's target/criterion whatever CARGO_TARGET_DIR says.
@@ -533,7 +579,9 @@ fn cmd_micro(a: MicroArgs) -> Result<i32> {
             },
         );
     }
-    let (probe, notes) = micro::load_probe(&probe_json, &dir.join("machine.json"));
+    // The machine's own machine.json (a dated run folder has none of its own).
+    let machine_json = out_dir(&root, &a.out, &id).join("machine.json");
+    let (probe, notes) = micro::load_probe(&probe_json, &machine_json);
     for n in &notes {
         eprintln!("note: probe: {n}");
     }
@@ -607,7 +655,6 @@ fn cmd_oracle(a: OracleArgs) -> Result<i32> {
         out.push_str(line);
         out.push_str(&format!(",{l}\n"));
     }
-    let tmp = a.output.with_extension("oracle.tmp");
-    std::fs::write(&tmp, out).and_then(|_| std::fs::rename(&tmp, &a.output))?;
+    bench_harness::io::write_atomic(&a.output, out)?;
     Ok(0)
 }

@@ -46,9 +46,13 @@ pub enum Exit {
 /// Everything measured about one run.
 #[derive(Clone, Debug)]
 pub struct Measurement {
+    /// How the child ended.
     pub exit: Exit,
+    /// Wall time, seconds.
     pub wall_s: f64,
+    /// User CPU time, seconds.
     pub user_s: f64,
+    /// System CPU time, seconds.
     pub sys_s: f64,
     /// `ru_maxrss` from `wait4`, in MiB.
     pub max_rss_mb: f64,

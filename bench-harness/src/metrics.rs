@@ -7,9 +7,13 @@ use std::collections::HashMap;
 /// Contingency table of two labelings of the same rows: `table[i][j]` counts rows with
 /// the i-th distinct value of `a` and the j-th distinct value of `b`.
 pub struct Contingency {
+    /// Counts per (true class, predicted cluster).
     pub table: Vec<Vec<u64>>,
+    /// Row sums (true class sizes).
     pub rows: Vec<u64>,
+    /// Column sums (cluster sizes).
     pub cols: Vec<u64>,
+    /// Total count.
     pub n: u64,
 }
 

@@ -28,58 +28,13 @@
 //! * `instructions` = callgrind `Ir`; `d1_misses` = `D1mr + D1mw`; `ll_misses` =
 //!   `ILmr + DLmr + DLmw` (cachegrind's "D1 misses" and "LL misses").
 
-use anyhow::{bail, Context, Result};
+use crate::microdata::{merge, read_csv, sort_rows, write_csv, Row, CRITERION, FILE, GUNGRAUN};
+use crate::roofline::Probe;
+use anyhow::Result;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
-
-/// The file name in a results folder.
-pub const FILE: &str = "micro.csv";
-
-/// `source` of a Criterion row.
-pub const CRITERION: &str = "criterion";
-/// `source` of a gungraun (instruction count) row.
-pub const GUNGRAUN: &str = "gungraun";
-
-/// The columns of `micro.csv`, in order.
-pub const COLUMNS: [&str; 26] = [
-    "machine_id",
-    "timestamp",
-    "source",
-    "bench_id",
-    "kernel",
-    "layout",
-    "variant",
-    "isa",
-    "threads",
-    "n",
-    "d",
-    "k",
-    "time_s",
-    "time_lo_s",
-    "time_hi_s",
-    "flops",
-    "bytes",
-    "gflops",
-    "gbs",
-    "probe_fma_gflops",
-    "probe_triad_gbs",
-    "frac_fma_peak",
-    "frac_bandwidth",
-    "instructions",
-    "d1_misses",
-    "ll_misses",
-];
-
-/// Kernels in table order (others follow by name).
-pub const KERNEL_ORDER: [&str; 5] = [
-    "assign",
-    "lloyd1",
-    "seed-greedy-kmeans++",
-    "parse-csv",
-    "write-csv-k32",
-];
 
 /// gungraun function-name prefixes and the kernel each one names.
 const GUNGRAUN_KERNELS: [(&str, &str); 5] = [
@@ -90,179 +45,12 @@ const GUNGRAUN_KERNELS: [(&str, &str); 5] = [
     ("write_csv_k32_", "write-csv-k32"),
 ];
 
-/// One benchmark: one row of `micro.csv`. Empty cells are `None` / `""`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Row {
-    pub machine_id: String,
-    /// When the result file was written (UTC RFC 3339, its modification time).
-    pub timestamp: String,
-    /// [`CRITERION`] or [`GUNGRAUN`].
-    pub source: String,
-    /// Criterion's `full_id`, or the gungraun result folder relative to `target/gungraun`.
-    pub bench_id: String,
-    pub kernel: String,
-    /// `aos` or `flat` (empty when unknown).
-    pub layout: String,
-    /// The code that ran: `aos`, `flat` (automatic dispatch), `flat-scalar` (the canonical
-    /// scalar loop), `flat-simd-<isa>` (the SIMD kernel capped at that level).
-    pub variant: String,
-    /// Instruction set of the kernel: `scalar`, `avx2`, `avx512`, `neon`, …; empty for
-    /// code that is not dispatched (`aos`, parsing, writing).
-    pub isa: String,
-    pub threads: Option<usize>,
-    pub n: Option<usize>,
-    pub d: Option<usize>,
-    pub k: Option<usize>,
-    pub time_s: Option<f64>,
-    pub time_lo_s: Option<f64>,
-    pub time_hi_s: Option<f64>,
-    /// Flops per iteration (Criterion's `Elements` throughput).
-    pub flops: Option<u64>,
-    /// Bytes read (or, for `write-csv-k32`, written) per iteration.
-    pub bytes: Option<u64>,
-    pub gflops: Option<f64>,
-    pub gbs: Option<f64>,
-    /// The probe's FMA peak (GFLOP/s) at this row's thread count.
-    pub probe_fma_gflops: Option<f64>,
-    /// The probe's triad bandwidth (GB/s) at this row's thread count.
-    pub probe_triad_gbs: Option<f64>,
-    pub frac_fma_peak: Option<f64>,
-    pub frac_bandwidth: Option<f64>,
-    pub instructions: Option<u64>,
-    pub d1_misses: Option<u64>,
-    pub ll_misses: Option<u64>,
-}
-
-impl Row {
-    /// The identity of a benchmark: a re-measured one replaces its old row.
-    pub fn key(&self) -> (String, String) {
-        (self.source.clone(), self.bench_id.clone())
-    }
-
-    fn cells(&self) -> Vec<String> {
-        fn f(x: Option<f64>) -> String {
-            x.filter(|v| v.is_finite())
-                .map(|v| v.to_string())
-                .unwrap_or_default()
-        }
-        fn u<T: ToString>(x: Option<T>) -> String {
-            x.map(|v| v.to_string()).unwrap_or_default()
-        }
-        vec![
-            self.machine_id.clone(),
-            self.timestamp.clone(),
-            self.source.clone(),
-            self.bench_id.clone(),
-            self.kernel.clone(),
-            self.layout.clone(),
-            self.variant.clone(),
-            self.isa.clone(),
-            u(self.threads),
-            u(self.n),
-            u(self.d),
-            u(self.k),
-            f(self.time_s),
-            f(self.time_lo_s),
-            f(self.time_hi_s),
-            u(self.flops),
-            u(self.bytes),
-            f(self.gflops),
-            f(self.gbs),
-            f(self.probe_fma_gflops),
-            f(self.probe_triad_gbs),
-            f(self.frac_fma_peak),
-            f(self.frac_bandwidth),
-            u(self.instructions),
-            u(self.d1_misses),
-            u(self.ll_misses),
-        ]
-    }
-}
-
-/// The machine's limits the fractions are taken of, per thread count.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Probe {
-    /// The best ISA the bench detected (what `flat` with automatic dispatch runs).
-    pub isa: Option<String>,
-    /// FMA peak, GFLOP/s, by threads.
-    pub fma_gflops: BTreeMap<usize, f64>,
-    /// Triad bandwidth, GB/s, by threads.
-    pub triad_gbs: BTreeMap<usize, f64>,
-    /// Where the numbers came from (a file path, for messages).
-    pub source: String,
-}
-
-impl Probe {
-    /// Reads the Criterion bench's `probe.json`: `{"isa", "fma_gflops_t<T>",
-    /// "triad_gbs_t<T>", …}`.
-    pub fn from_probe_json(text: &str, source: &str) -> Result<Probe, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-        let obj = v.as_object().ok_or("not a JSON object")?;
-        let mut p = Probe {
-            isa: obj
-                .get("isa")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
-            source: source.to_string(),
-            ..Probe::default()
-        };
-        for (key, val) in obj {
-            let Some(x) = val.as_f64().filter(|x| x.is_finite() && *x > 0.0) else {
-                continue;
-            };
-            let threads_of = |prefix: &str| {
-                key.strip_prefix(prefix)
-                    .and_then(|t| t.parse::<usize>().ok())
-            };
-            if let Some(t) = threads_of("fma_gflops_t") {
-                p.fma_gflops.insert(t, x);
-            } else if let Some(t) = threads_of("triad_gbs_t") {
-                p.triad_gbs.insert(t, x);
-            }
-        }
-        if p.fma_gflops.is_empty() && p.triad_gbs.is_empty() {
-            return Err("no fma_gflops_t<N> or triad_gbs_t<N> numbers".to_string());
-        }
-        Ok(p)
-    }
-
-    /// The `kernels_probe` of a harness `machine.json` (1 thread and `threads_all`).
-    pub fn from_machine_json(v: &Value, source: &str) -> Option<Probe> {
-        let kp = v.get("kernels_probe")?;
-        let num = |k: &str| {
-            kp.get(k)
-                .and_then(Value::as_f64)
-                .filter(|x| x.is_finite() && *x > 0.0)
-        };
-        let all = kp
-            .get("threads_all")
-            .and_then(Value::as_u64)
-            .map(|t| t as usize);
-        let mut p = Probe {
-            source: source.to_string(),
-            ..Probe::default()
-        };
-        for (t, f, b) in [
-            (Some(1), "fma_peak_gflops_1t", "triad_gbs_1t"),
-            (all, "fma_peak_gflops_all", "triad_gbs_all"),
-        ] {
-            let Some(t) = t else { continue };
-            if let Some(x) = num(f) {
-                p.fma_gflops.insert(t, x);
-            }
-            if let Some(x) = num(b) {
-                p.triad_gbs.insert(t, x);
-            }
-        }
-        (!p.fma_gflops.is_empty() || !p.triad_gbs.is_empty()).then_some(p)
-    }
-}
-
 /// What every parsed row gets: the machine and the probe.
 #[derive(Clone, Debug, Default)]
 pub struct RowInfo {
+    /// Machine id of every row.
     pub machine_id: String,
+    /// The limits the fractions are taken of.
     pub probe: Option<Probe>,
 }
 
@@ -280,7 +68,9 @@ pub struct Sources {
 /// Rows read back from the bench outputs, with a warning per result that could not be used.
 #[derive(Clone, Debug, Default)]
 pub struct Collected {
+    /// The usable results.
     pub rows: Vec<Row>,
+    /// One per result that could not be used.
     pub warnings: Vec<String>,
 }
 
@@ -653,175 +443,16 @@ pub fn parse_gungraun(out: &Path, root: &Path, ctx: &RowInfo) -> Result<Row, Str
     })
 }
 
-fn kernel_rank(k: &str) -> usize {
-    KERNEL_ORDER
-        .iter()
-        .position(|x| *x == k)
-        .unwrap_or(KERNEL_ORDER.len())
-}
-
-fn variant_rank(v: &str) -> (usize, String) {
-    let r = match v {
-        "aos" => 0,
-        "flat-scalar" => 1,
-        "flat-simd-scalar" => 2,
-        "flat-simd-neon" | "flat-simd-simd128" => 3,
-        "flat-simd-avx2" => 4,
-        "flat-simd-avx512" => 5,
-        "flat" => 6,
-        _ => 7,
-    };
-    (r, v.to_string())
-}
-
-/// Table order: source (Criterion first), kernel, n, d, k, code variant, threads.
-pub fn sort_rows(rows: &mut [Row]) {
-    rows.sort_by_cached_key(|r| {
-        (
-            r.source != CRITERION,
-            kernel_rank(&r.kernel),
-            r.kernel.clone(),
-            r.n,
-            r.d,
-            r.k,
-            variant_rank(&r.variant),
-            r.threads,
-            r.bench_id.clone(),
-        )
-    });
-}
-
-/// `old` with every row whose benchmark is in `new` replaced; sorted.
-pub fn merge(old: Vec<Row>, new: Vec<Row>) -> Vec<Row> {
-    let fresh: HashSet<(String, String)> = new.iter().map(Row::key).collect();
-    let mut out: Vec<Row> = old
-        .into_iter()
-        .filter(|r| !fresh.contains(&r.key()))
-        .collect();
-    out.extend(new);
-    sort_rows(&mut out);
-    out
-}
-
-/// `micro.csv` as text.
-pub fn to_csv(rows: &[Row]) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS)?;
-    for r in rows {
-        w.write_record(r.cells())?;
-    }
-    let bytes = w.into_inner().context("writing CSV")?;
-    String::from_utf8(bytes).context("CSV is not UTF-8")
-}
-
-/// Writes `micro.csv` atomically (a temporary file in the same folder, renamed).
-pub fn write_csv(path: &Path, rows: &[Row]) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    crate::report::figures::write_atomic(path, &to_csv(rows)?)
-}
-
-/// A read `micro.csv`: its rows and `(line, why)` of the lines that could not be used.
-#[derive(Clone, Debug, Default)]
-pub struct MicroFile {
-    pub path: PathBuf,
-    pub rows: Vec<Row>,
-    pub skipped: Vec<(usize, String)>,
-}
-
-/// Reads `micro.csv` by column name (extra columns ignored, missing ones empty). A row
-/// without `source` or `bench_id` is skipped (it could never be replaced).
-pub fn read_csv(path: &Path) -> Result<MicroFile> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let headers = rdr
-        .headers()
-        .with_context(|| format!("reading the header of {}", path.display()))?
-        .clone();
-    let index: BTreeMap<String, usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.trim().trim_start_matches('\u{feff}').to_string(), i))
-        .collect();
-    for required in ["source", "bench_id"] {
-        if !index.contains_key(required) {
-            bail!("{} has no `{required}` column", path.display());
-        }
-    }
-    let mut out = MicroFile {
-        path: path.to_path_buf(),
-        ..MicroFile::default()
-    };
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                out.skipped.push((line, format!("unreadable: {e}")));
-                continue;
-            }
-        };
-        let get = |name: &str| {
-            index
-                .get(name)
-                .and_then(|&i| rec.get(i))
-                .map(str::trim)
-                .unwrap_or("")
-        };
-        let s = |name: &str| get(name).to_string();
-        let f = |name: &str| get(name).parse::<f64>().ok().filter(|x| x.is_finite());
-        fn int<T: std::str::FromStr>(v: &str) -> Option<T> {
-            v.parse::<T>().ok()
-        }
-        let row = Row {
-            machine_id: s("machine_id"),
-            timestamp: s("timestamp"),
-            source: s("source"),
-            bench_id: s("bench_id"),
-            kernel: s("kernel"),
-            layout: s("layout"),
-            variant: s("variant"),
-            isa: s("isa"),
-            threads: int(get("threads")),
-            n: int(get("n")),
-            d: int(get("d")),
-            k: int(get("k")),
-            time_s: f("time_s"),
-            time_lo_s: f("time_lo_s"),
-            time_hi_s: f("time_hi_s"),
-            flops: int(get("flops")),
-            bytes: int(get("bytes")),
-            gflops: f("gflops"),
-            gbs: f("gbs"),
-            probe_fma_gflops: f("probe_fma_gflops"),
-            probe_triad_gbs: f("probe_triad_gbs"),
-            frac_fma_peak: f("frac_fma_peak"),
-            frac_bandwidth: f("frac_bandwidth"),
-            instructions: int(get("instructions")),
-            d1_misses: int(get("d1_misses")),
-            ll_misses: int(get("ll_misses")),
-        };
-        if row.source.is_empty() || row.bench_id.is_empty() {
-            out.skipped
-                .push((line, "empty source or bench_id".to_string()));
-            continue;
-        }
-        out.rows.push(row);
-    }
-    Ok(out)
-}
-
 /// What `micro` did.
 #[derive(Clone, Debug, Default)]
 pub struct Outcome {
+    /// `micro.csv`.
     pub path: PathBuf,
     /// Rows measured (read back) now.
     pub measured: usize,
     /// Rows kept from the existing file.
     pub kept: usize,
+    /// Results that could not be used, and dropped lines.
     pub warnings: Vec<String>,
 }
 

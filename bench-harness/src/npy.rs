@@ -1,28 +1,16 @@
-//! The `.npy` format (version 1.0) for 1-D little-endian i64 arrays: a hand-written
-//! header on the writing side, and a reader that accepts what NumPy writes for such an
-//! array.
+//! 1-D little-endian integer `.npy` files (the ground-truth labels): the header is the
+//! kernels crate's ([`kernels::data::npy::header_bytes`] to write,
+//! [`kernels::data::npy::parse_header`] to read); this module adds the i64 body.
 
 use anyhow::{bail, Context, Result};
+use kernels::data::npy::{header_bytes, parse_header};
 use std::io::{Read, Write};
 use std::path::Path;
-
-const MAGIC: &[u8] = b"\x93NUMPY";
 
 /// The complete header (magic, version, length, dict, padding) for a 1-D `<i8` array of
 /// `len` elements, padded with spaces and a newline to a multiple of 64 bytes as NumPy does.
 pub fn i64_header(len: usize) -> Vec<u8> {
-    let dict = format!("{{'descr': '<i8', 'fortran_order': False, 'shape': ({len},), }}");
-    let unpadded = MAGIC.len() + 2 + 2 + dict.len() + 1;
-    let total = unpadded.div_ceil(64) * 64;
-    let header_len = total - (MAGIC.len() + 2 + 2);
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&[1, 0]);
-    out.extend_from_slice(&(header_len as u16).to_le_bytes());
-    out.extend_from_slice(dict.as_bytes());
-    out.resize(total - 1, b' ');
-    out.push(b'\n');
-    out
+    header_bytes("<i8", &[len])
 }
 
 /// Writes `values` as a 1-D i64 `.npy` stream.
@@ -50,45 +38,21 @@ pub fn read_i64(path: &Path) -> Result<Vec<i64>> {
 
 /// Parses the bytes of a 1-D integer `.npy` file.
 pub fn parse_i64(bytes: &[u8]) -> Result<Vec<i64>> {
-    if bytes.len() < 10 || &bytes[..6] != MAGIC {
-        bail!("not a .npy file");
-    }
-    let (header_len, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        ),
-        v => bail!("unsupported .npy version {v}"),
-    };
-    let body = start + header_len;
-    let header = bytes
-        .get(start..body)
-        .context("truncated .npy header")
-        .map(String::from_utf8_lossy)?;
-    let descr = dict_value(&header, "descr").context("no 'descr' in .npy header")?;
-    let width = match descr.trim_matches(|c| c == '\'' || c == '"') {
+    let h = parse_header(bytes).map_err(anyhow::Error::msg)?;
+    let width = match h.descr.as_str() {
         "<i8" => 8,
         "<i4" => 4,
         "<i2" => 2,
         "|i1" | "<i1" => 1,
         other => bail!("unsupported dtype {other} (expected little-endian signed integers)"),
     };
-    if dict_value(&header, "fortran_order").is_some_and(|v| v.trim() == "True") {
+    if h.fortran_order {
         bail!("Fortran-ordered arrays are not supported");
     }
-    let shape = dict_value(&header, "shape").context("no 'shape' in .npy header")?;
-    let dims: Vec<usize> = shape
-        .trim_matches(|c| c == '(' || c == ')')
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().context("bad shape"))
-        .collect::<Result<_>>()?;
-    let [len] = dims[..] else {
-        bail!("expected a 1-D array, found shape {shape}");
+    let [len] = h.shape[..] else {
+        bail!("expected a 1-D array, found shape {:?}", h.shape);
     };
-    let data = &bytes[body.min(bytes.len())..];
+    let data = &bytes[h.data_offset.min(bytes.len())..];
     let Some(size) = len.checked_mul(width) else {
         bail!("shape ({len},) is too large");
     };
@@ -109,22 +73,6 @@ pub fn parse_i64(bytes: &[u8]) -> Result<Vec<i64>> {
         .collect())
 }
 
-/// The raw text of `key`'s value in a Python dict literal (values here never nest
-/// braces; a tuple value is returned with its parentheses).
-fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
-    let at = header
-        .find(&format!("'{key}'"))
-        .or_else(|| header.find(&format!("\"{key}\"")))?;
-    let rest = &header[at + key.len() + 2..];
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
-    let end = if rest.starts_with('(') {
-        rest.find(')')? + 1
-    } else {
-        rest.find([',', '}'])?
-    };
-    Some(rest[..end].trim())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,7 +82,7 @@ mod tests {
         for len in [0usize, 1, 7, 1000, 262_144, usize::MAX >> 20] {
             let h = i64_header(len);
             assert_eq!(h.len() % 64, 0);
-            assert_eq!(&h[..6], MAGIC);
+            assert_eq!(&h[..6], kernels::data::npy::MAGIC);
             assert_eq!(h[6..8], [1, 0]);
             let hl = u16::from_le_bytes([h[8], h[9]]) as usize;
             assert_eq!(10 + hl, h.len());

@@ -22,54 +22,85 @@ pub mod status {
 pub struct Row {
     /// UTC start time of the run, RFC 3339.
     pub timestamp: String,
+    /// Who ran.
     pub contestant: String,
+    /// Data shape.
     pub shape: String,
+    /// Rows.
     pub n: usize,
+    /// Features.
     pub d: usize,
+    /// Largest k of the sweep.
     pub k_max: usize,
     /// 1-based repeat index; repeat r uses `seed = base_seed + r - 1` (data and contestant).
     pub repeat: u32,
+    /// Data and contestant seed.
     pub seed: u64,
     /// Threads the contestant was allowed (1 for serial, the core count for "all").
     pub threads: usize,
+    /// Wall time, seconds.
     pub wall_s: Option<f64>,
+    /// User CPU time, seconds.
     pub user_s: Option<f64>,
+    /// System CPU time, seconds.
     pub sys_s: Option<f64>,
     /// (user + sys) / wall: the average number of busy cores.
     pub cpu_util: Option<f64>,
+    /// Largest VmRSS sampled every 10 ms, MB.
     pub peak_rss_mb_sampled: Option<f64>,
+    /// How many samples were taken.
     pub rss_samples: Option<u32>,
+    /// `ru_maxrss` from wait4, MB.
     pub max_rss_mb: Option<f64>,
+    /// The harness's own RSS at spawn, MB (the floor of `max_rss_mb`).
     pub harness_rss_mb: Option<f64>,
     /// 1-minute load average right before the run (other work on the machine).
     pub load_1m: Option<f64>,
+    /// Adjusted Rand index.
     pub ari: Option<f64>,
+    /// Normalised mutual information.
     pub nmi: Option<f64>,
+    /// Within-cluster sum of squares of the labelling.
     pub inertia: Option<f64>,
     /// Fraction of rows whose nearest cluster mean is not their own cluster's mean.
     pub off_nearest_frac: Option<f64>,
+    /// `ok`, `wrong` or `failed`.
     pub status: String,
+    /// Exit status (empty when killed by a signal or not started).
     pub exit_code: Option<i32>,
+    /// Why a run is `wrong` or `failed`.
     pub reason: String,
+    /// The machine.
     pub machine_id: String,
+    /// `bench-harness` version and project commit.
     pub harness_version: String,
+    /// The command line (paths shortened to file names).
     pub command: String,
 }
 
 /// The identity of a run: a rerun skips keys already present with a terminal status.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
+    /// Who ran.
     pub contestant: String,
+    /// Data shape.
     pub shape: String,
+    /// Rows.
     pub n: usize,
+    /// Features.
     pub d: usize,
+    /// Largest k of the sweep.
     pub k_max: usize,
+    /// Repeat, 1-based.
     pub repeat: u32,
+    /// Seed.
     pub seed: u64,
+    /// Threads allowed.
     pub threads: usize,
 }
 
 impl Row {
+    /// The identity of the run (what a resumed grid skips).
     pub fn key(&self) -> Key {
         Key {
             contestant: self.contestant.clone(),

@@ -13,33 +13,33 @@ use crate::results::{status, Key, Row};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
 
-/// Median of a slice (NaN when empty).
-pub fn median(xs: &[f64]) -> f64 {
-    if xs.is_empty() {
-        return f64::NAN;
-    }
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        (v[m - 1] + v[m]) / 2.0
-    }
+/// Median of the finite values (NaN when there is none): [`crate::stats::median`].
+fn median(xs: &[f64]) -> f64 {
+    crate::stats::median(xs).unwrap_or(f64::NAN)
 }
 
 /// Per-contestant figures.
 #[derive(Clone, Debug)]
 pub struct Line {
+    /// The contestant.
     pub contestant: String,
+    /// All its runs.
     pub runs: usize,
+    /// `ok` runs.
     pub ok: usize,
+    /// `wrong` runs.
     pub wrong: usize,
+    /// `failed` runs.
     pub failed: usize,
+    /// Median wall time of the `ok` runs.
     pub median_wall_s: f64,
+    /// Paired speedup vs numpy (median over cells).
     pub speedup_vs_numpy: f64,
+    /// Cells paired with numpy.
     pub cells_paired: usize,
+    /// Median `ru_maxrss` per 1k rows, MB.
     pub rss_mb_per_1k: f64,
+    /// Median ARI.
     pub median_ari: f64,
 }
 

@@ -14,7 +14,9 @@ const STAMP: &str = ".bench-harness-requirements";
 /// A ready venv.
 #[derive(Clone, Debug)]
 pub struct Venv {
+    /// The venv folder.
     pub dir: PathBuf,
+    /// Its Python interpreter.
     pub python: PathBuf,
 }
 

@@ -6,8 +6,10 @@
 //! are kept; the report has a "Micro-benchmarks" section and the assignment kernel's
 //! roofline (figure and table, numbers computed by hand) exactly when micro.csv exists.
 
-use bench_harness::micro::{self, Probe, Row, RowInfo, Sources};
+use bench_harness::micro::{self, RowInfo, Sources};
+use bench_harness::microdata::{self, Row};
 use bench_harness::report::{self, ReportArgs};
+use bench_harness::roofline::Probe;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -421,13 +423,13 @@ fn criterion_and_gungraun_results_become_rows_with_exact_derived_numbers() {
 
     // The CSV round-trips exactly, and prints the derived numbers as computed.
     let path = tmp.path().join("micro.csv");
-    micro::write_csv(&path, &c.rows).unwrap();
+    microdata::write_csv(&path, &c.rows).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.starts_with(&(micro::COLUMNS.join(",") + "\n")));
+    assert!(text.starts_with(&(microdata::COLUMNS.join(",") + "\n")));
     assert!(text.contains(
         "test-2c,2026-09-21T14:13:20.000Z,criterion,assign/n4096/d8/k8/flat-simd-avx2/t1,assign,flat,flat-simd-avx2,avx2,1,4096,8,8,0.001,0.00099,0.00101,524288,262144,0.524288,0.262144,128,32,0.004096,0.008192,,,\n"
     ), "{text}");
-    let back = micro::read_csv(&path).unwrap();
+    let back = microdata::read_csv(&path).unwrap();
     assert!(back.skipped.is_empty());
     assert_eq!(back.rows, c.rows);
 }
@@ -490,7 +492,7 @@ fn a_rerun_replaces_remeasured_rows_and_keeps_the_others() {
         // Same id under another source: a different benchmark, kept.
         old_row("parse-csv/n4096/d8/t2", "gungraun", 1.0),
     ];
-    micro::write_csv(&out.join("micro.csv"), &previous).unwrap();
+    microdata::write_csv(&out.join("micro.csv"), &previous).unwrap();
     // Plus a line that cannot be kept (no bench_id): dropped with a warning.
     let mut text = std::fs::read_to_string(out.join("micro.csv")).unwrap();
     text.push_str("test-2c,2026-01-01T00:00:00.000Z,criterion,,assign\n");
@@ -505,7 +507,7 @@ fn a_rerun_replaces_remeasured_rows_and_keeps_the_others() {
         "{:#?}",
         o.warnings
     );
-    let rows = micro::read_csv(&out.join("micro.csv")).unwrap().rows;
+    let rows = microdata::read_csv(&out.join("micro.csv")).unwrap().rows;
     assert_eq!(rows.len(), 10);
     let r = find(&rows, "assign/n4096/d8/k8/flat-simd-avx2/t1");
     assert_eq!((r.time_s, r.timestamp.as_str()), (Some(0.001), T0_TEXT));
@@ -538,7 +540,10 @@ fn a_rerun_replaces_remeasured_rows_and_keeps_the_others() {
     )
     .unwrap();
     assert_eq!((o.measured, o.kept), (0, 10));
-    assert_eq!(micro::read_csv(&out.join("micro.csv")).unwrap().rows, rows);
+    assert_eq!(
+        microdata::read_csv(&out.join("micro.csv")).unwrap().rows,
+        rows
+    );
 }
 
 #[test]
@@ -581,7 +586,7 @@ fn the_command_collects_with_no_run_into_out() {
     assert!(o.status.success(), "{stderr}");
     assert!(stderr.contains("8 benchmarks measured"), "{stderr}");
     assert!(stderr.contains("warning: "), "{stderr}");
-    let rows = micro::read_csv(&out.join("micro.csv")).unwrap().rows;
+    let rows = microdata::read_csv(&out.join("micro.csv")).unwrap().rows;
     assert_eq!(rows.len(), 8);
     assert!(rows.iter().all(|r| r.machine_id == "test-2c"));
     assert_eq!(
@@ -807,7 +812,7 @@ fn the_report_draws_the_assign_kernel_on_the_roofline_with_exact_numbers() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("m");
     runs_folder(&dir);
-    micro::write_csv(&dir.join("micro.csv"), &roof_rows()).unwrap();
+    microdata::write_csv(&dir.join("micro.csv"), &roof_rows()).unwrap();
     let text = report_text(&dir);
     let svg = dir.join("figures/kernel-roofline.svg");
     assert!(svg.is_file());
@@ -875,7 +880,7 @@ fn the_report_draws_the_assign_kernel_on_the_roofline_with_exact_numbers() {
     assert!(text.contains("- `kernel-roofline.svg`: "), "{text}");
 
     // The same numbers from the library, unrounded.
-    let rl = report::microbench::assign_roofline(&roof_rows()).unwrap();
+    let rl = report::sections::kernel_roofline::assign_roofline(&roof_rows()).unwrap();
     assert_eq!(rl.points.len(), 8);
     assert_eq!((rl.ns.as_slice(), rl.smaller_n), (&[262_144][..], 2));
     let p = rl

@@ -10,7 +10,7 @@
 //! - *geometric-mean speedup*: the geometric mean of the same per-cell ratios.
 
 use super::data::{Cell, Run, FAILED, OK, WRONG};
-use super::stats::{self, Fit, Spread};
+use crate::stats::{self, Fit, Spread};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The baseline of every speedup.
@@ -23,7 +23,9 @@ pub const TUNED_BASELINE: &str = "numpy-tuned";
 /// One contestant in one cell.
 #[derive(Clone, Debug)]
 pub struct CellStats {
+    /// Runs of the cell.
     pub runs: usize,
+    /// `ok` runs of the cell.
     pub ok: usize,
     /// Wall time of the ok repeats.
     pub wall: Option<Spread>,
@@ -40,28 +42,42 @@ pub struct CellStats {
 /// The at-a-glance line of a contestant.
 #[derive(Clone, Debug)]
 pub struct Glance {
+    /// The contestant.
     pub contestant: String,
+    /// All its runs.
     pub runs: usize,
+    /// Runs that ended `ok`.
     pub ok: usize,
+    /// Runs that ended `wrong`.
     pub wrong: usize,
+    /// Runs that ended `failed`.
     pub failed: usize,
+    /// Runs with any other status.
     pub other: usize,
+    /// Median wall time of the `ok` runs.
     pub median_wall_s: Option<f64>,
     /// Median over cells of numpy cell time / contestant cell time.
     pub paired_speedup: Option<f64>,
+    /// Geometric mean of the per-cell ratios vs numpy.
     pub paired_geomean: Option<f64>,
+    /// Cells paired with numpy.
     pub paired_cells: usize,
     /// Median over cells of numpy-tuned cell time / contestant cell time.
     pub paired_vs_tuned: Option<f64>,
     /// The seed's pairing: median over data sets (cell and repeat, i.e. the same seed)
     /// of numpy wall / contestant wall.
     pub paired_by_dataset: Option<f64>,
+    /// Data sets paired with numpy.
     pub datasets_paired: usize,
     /// numpy's median wall over all its ok runs / this contestant's.
     pub ratio_of_medians: Option<f64>,
+    /// Median sampled peak RSS per 1k rows, MB.
     pub rss_per_1k: Option<f64>,
+    /// Median `ru_maxrss` per 1k rows, MB.
     pub max_rss_per_1k: Option<f64>,
+    /// Median ARI of the runs that answered.
     pub median_ari: Option<f64>,
+    /// Mean ARI of the runs that answered.
     pub mean_ari: Option<f64>,
     /// Lowest ARI of any answered run, with its run.
     pub worst_ari: Option<(f64, Run)>,
@@ -70,14 +86,20 @@ pub struct Glance {
 /// Wins and losses of `a` against `b` over the cells where both have a cell time.
 #[derive(Clone, Debug)]
 pub struct Pair {
+    /// First contestant.
     pub a: String,
+    /// Second contestant.
     pub b: String,
+    /// Cells where `a` is faster.
     pub a_wins: Vec<Cell>,
+    /// Cells where `b` is faster.
     pub b_wins: Vec<Cell>,
+    /// Cells with equal times.
     pub ties: Vec<Cell>,
 }
 
 impl Pair {
+    /// Cells where both have a time.
     pub fn cells(&self) -> usize {
         self.a_wins.len() + self.b_wins.len() + self.ties.len()
     }
@@ -89,14 +111,23 @@ pub type Sweep = BTreeMap<usize, Spread>;
 /// The whole analysis of a results folder.
 #[derive(Clone, Debug)]
 pub struct Analysis {
+    /// Contestants in table order.
     pub contestants: Vec<String>,
+    /// Every cell of the grid, sorted.
     pub cells: Vec<Cell>,
+    /// Row counts of the grid.
     pub ns: Vec<usize>,
+    /// Feature counts of the grid.
     pub ds: Vec<usize>,
+    /// k_max values of the grid.
     pub ks: Vec<usize>,
+    /// Data shapes of the grid.
     pub shapes: Vec<String>,
+    /// Spreads per contestant and cell.
     pub stats: BTreeMap<(String, Cell), CellStats>,
+    /// The at-a-glance line of each contestant.
     pub glance: Vec<Glance>,
+    /// Every pair of contestants, head to head.
     pub pairs: Vec<Pair>,
     /// Pooled log-log fit of wall time vs n (over the medians at each n).
     pub fits: Vec<(String, Option<Fit>)>,
@@ -104,9 +135,13 @@ pub struct Analysis {
     pub facet_fits: BTreeMap<(String, usize, usize), Fit>,
     /// Runs that did not end `ok` (wrong, failed or another status).
     pub problems: Vec<Run>,
+    /// Whether numpy has an `ok` run.
     pub has_baseline: bool,
+    /// The thread sweep per contestant and cell.
     pub sweep: BTreeMap<(String, Cell), Sweep>,
+    /// Thread counts of the sweep.
     pub sweep_threads: Vec<usize>,
+    /// Runs of the sweep that did not end `ok`.
     pub sweep_problems: Vec<Run>,
 }
 

@@ -4,26 +4,34 @@
 
 use super::analysis::{Analysis, BASELINE};
 use super::data::{contestant_order, json_text, Cell, Folder};
-use super::figures;
 use super::fmt::{self, strings, table};
-use super::stats;
+use super::svg::{color, err, legend, log_range, n_label, short, svg, title};
+use crate::stats;
 use anyhow::{Context, Result};
+use plotters::prelude::*;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 /// One machine's side of a comparison.
 pub struct Side {
+    /// Name in the tables (the machine id).
     pub label: String,
+    /// The results folder.
     pub folder: Folder,
+    /// Its analysis.
     pub analysis: Analysis,
 }
 
 /// The ratio of one contestant in one cell.
 #[derive(Clone, Debug)]
 pub struct CellRatio {
+    /// The contestant.
     pub contestant: String,
+    /// The cell.
     pub cell: Cell,
+    /// Cell time on the base machine, seconds.
     pub base_s: f64,
+    /// Cell time on the other machine, seconds.
     pub other_s: f64,
     /// other_s / base_s.
     pub ratio: f64,
@@ -97,8 +105,11 @@ pub fn load(dirs: &[PathBuf]) -> Result<Vec<Side>> {
 
 /// The Markdown report, the CSV of every ratio and the figure's panels.
 pub struct Output {
+    /// COMPARE.md.
     pub markdown: String,
+    /// compare.csv.
     pub csv: String,
+    /// compare.svg.
     pub svg: String,
 }
 
@@ -299,7 +310,7 @@ pub fn build(sides: &[Side]) -> Result<Output> {
     }
     md.push_str("Figure: [compare.svg](compare.svg); every ratio: [compare.csv](compare.csv).\n\n![time ratios](compare.svg)\n");
     let all_names = contestant_order(all_names.iter().map(String::as_str));
-    let svg = figures::compare(&base.label, &panels, &all_names)?;
+    let svg = figure(&base.label, &panels, &all_names)?;
     let csv = String::from_utf8(csv.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
     Ok(Output {
         markdown: md,
@@ -331,8 +342,102 @@ pub fn default_out(first: &Path, sides: &[Side]) -> PathBuf {
 /// Writes COMPARE.md, compare.csv and compare.svg into `out`.
 pub fn write(out: &Path, o: &Output) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    figures::write_atomic(&out.join("COMPARE.md"), &o.markdown)?;
-    figures::write_atomic(&out.join("compare.csv"), &o.csv)?;
-    figures::write_atomic(&out.join("compare.svg"), &o.svg)?;
+    crate::io::write_atomic(&out.join("COMPARE.md"), &o.markdown)?;
+    crate::io::write_atomic(&out.join("compare.csv"), &o.csv)?;
+    crate::io::write_atomic(&out.join("compare.svg"), &o.svg)?;
     Ok(())
+}
+
+/// One panel of the comparison figure: the other machine's label and its
+/// `(contestant, n, time ratio)` points.
+pub type ComparePanel = (String, Vec<(String, usize, f64)>);
+
+/// Cross-machine figure: per other machine a panel of time ratios (other / base) vs n;
+/// lines are geometric means over the cells at each n, dots the cells.
+pub fn figure(base: &str, panels: &[ComparePanel], contestants: &[String]) -> Result<String> {
+    let cols = panels.len().max(1);
+    let mut ys = vec![1.0];
+    let mut xs = Vec::new();
+    for (_, pts) in panels {
+        for (_, n, r) in pts {
+            ys.push(*r);
+            xs.push(*n as f64);
+        }
+    }
+    let (ylo, yhi) = log_range(ys);
+    let (xlo, xhi) = log_range(xs);
+    svg((80 + 640 * cols as u32, 600), |root| {
+        let (top, body) = root.split_vertically(80);
+        title(
+            &top,
+            &format!("Time ratio vs {base}"),
+            &format!(
+                "per cell: median wall here / median wall on {base}; below 1: faster here; line: geometric mean over the cells at each n"
+            ),
+        )?;
+        let entries: Vec<(String, RGBColor)> = contestants
+            .iter()
+            .map(|c| (c.clone(), color(c, contestants)))
+            .collect();
+        legend(&top, 14, 62, &entries)?;
+        let areas = body.split_evenly((1, cols));
+        for (area, (name, pts)) in areas.iter().zip(panels) {
+            let mut chart = ChartBuilder::on(area)
+                .caption(name.clone(), ("sans-serif", 15))
+                .margin(10)
+                .x_label_area_size(32)
+                .y_label_area_size(56)
+                .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc("n (rows)")
+                .y_desc(format!("time ratio vs {base}"))
+                .x_label_formatter(&n_label)
+                .y_label_formatter(&short)
+                .light_line_style(RGBColor(235, 235, 235))
+                .draw()
+                .map_err(err)?;
+            chart
+                .draw_series(LineSeries::new(
+                    [(xlo, 1.0), (xhi, 1.0)],
+                    BLACK.mix(0.5).stroke_width(1),
+                ))
+                .map_err(err)?;
+            for cname in contestants {
+                let c = color(cname, contestants);
+                let mine: Vec<(f64, f64)> = pts
+                    .iter()
+                    .filter(|(who, _, _)| who == cname)
+                    .map(|(_, n, r)| (*n as f64, *r))
+                    .collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                chart
+                    .draw_series(
+                        mine.iter()
+                            .map(|p| Circle::new(*p, 2, c.mix(0.35).filled())),
+                    )
+                    .map_err(err)?;
+                let mut ns: Vec<f64> = mine.iter().map(|p| p.0).collect();
+                ns.sort_by(f64::total_cmp);
+                ns.dedup();
+                let line: Vec<(f64, f64)> = ns
+                    .iter()
+                    .filter_map(|&n| {
+                        let v: Vec<f64> = mine.iter().filter(|p| p.0 == n).map(|p| p.1).collect();
+                        stats::geomean(&v).map(|g| (n, g))
+                    })
+                    .collect();
+                chart
+                    .draw_series(LineSeries::new(line.clone(), c.stroke_width(3)))
+                    .map_err(err)?;
+                chart
+                    .draw_series(line.iter().map(|p| Circle::new(*p, 4, c.filled())))
+                    .map_err(err)?;
+            }
+        }
+        Ok(())
+    })
 }

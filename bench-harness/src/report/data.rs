@@ -17,23 +17,41 @@ pub const FAILED: &str = "failed";
 /// One run (one row of a results file), reduced to what the report uses.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Run {
+    /// Who ran.
     pub contestant: String,
+    /// Data shape.
     pub shape: String,
+    /// Rows.
     pub n: usize,
+    /// Features.
     pub d: usize,
+    /// Largest k of the sweep.
     pub k_max: usize,
+    /// Repeat, 1-based.
     pub repeat: u32,
+    /// Threads the contestant was allowed.
     pub threads: Option<usize>,
+    /// Wall time, seconds.
     pub wall_s: Option<f64>,
+    /// User CPU time, seconds.
     pub user_s: Option<f64>,
+    /// System CPU time, seconds.
     pub sys_s: Option<f64>,
+    /// Largest sampled VmRSS, MB.
     pub peak_rss_mb_sampled: Option<f64>,
+    /// `ru_maxrss` from wait4, MB.
     pub max_rss_mb: Option<f64>,
+    /// Adjusted Rand index.
     pub ari: Option<f64>,
+    /// Normalised mutual information.
     pub nmi: Option<f64>,
+    /// Within-cluster sum of squares.
     pub inertia: Option<f64>,
+    /// `ok`, `wrong` or `failed`.
     pub status: String,
+    /// Exit status.
     pub exit_code: Option<i32>,
+    /// Why a run is `wrong` or `failed`.
     pub reason: String,
     /// 1-based line of the file this run came from (the header is line 1).
     pub line: usize,
@@ -73,16 +91,22 @@ impl Run {
 /// A data set of the grid: shape × n × d × k_max (its repeats are the samples).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Cell {
+    /// Data shape.
     pub shape: String,
+    /// Rows.
     pub n: usize,
+    /// Features.
     pub d: usize,
+    /// Largest k of the sweep.
     pub k_max: usize,
 }
 
 /// A parsed results file with the lines that could not be used.
 #[derive(Clone, Debug, Default)]
 pub struct RunsFile {
+    /// The file.
     pub path: PathBuf,
+    /// Its usable runs.
     pub runs: Vec<Run>,
     /// `(line, why)` of rows that were skipped.
     pub skipped: Vec<(usize, String)>,
@@ -91,14 +115,18 @@ pub struct RunsFile {
 /// A results folder: runs, optional thread sweep, optional machine description.
 #[derive(Clone, Debug)]
 pub struct Folder {
+    /// The folder.
     pub dir: PathBuf,
+    /// `runs.csv`.
     pub runs: RunsFile,
+    /// `threads.csv`, when present.
     pub threads: Option<RunsFile>,
+    /// `machine.json`, when present and readable.
     pub machine: Option<Value>,
     /// Why machine.json could not be used, if it exists but is broken.
     pub machine_error: Option<String>,
     /// `micro.csv` (from `bench-harness micro`), when the folder has one.
-    pub micro: Option<crate::micro::MicroFile>,
+    pub micro: Option<crate::microdata::MicroFile>,
     /// Why micro.csv could not be read, if it exists but is broken.
     pub micro_error: Option<String>,
 }
@@ -148,9 +176,9 @@ pub fn load_folder(dir: &Path) -> Result<Folder> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, None),
         Err(e) => (None, Some(format!("machine.json could not be read: {e}"))),
     };
-    let micro_path = dir.join(crate::micro::FILE);
+    let micro_path = dir.join(crate::microdata::FILE);
     let (micro, micro_error) = if micro_path.is_file() {
-        match crate::micro::read_csv(&micro_path) {
+        match crate::microdata::read_csv(&micro_path) {
             Ok(m) => (Some(m), None),
             Err(e) => (None, Some(format!("{e:#}"))),
         }
@@ -284,16 +312,7 @@ pub fn read_runs(path: &Path) -> Result<RunsFile> {
 /// Contestants in the conventional table order (the harness's built-ins first, then the
 /// others by name).
 pub fn contestant_order<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    const ORDER: [&str; 8] = [
-        "numpy",
-        "numpy-tuned",
-        "sklearn",
-        "rust-aos-serial",
-        "rust-aos-rayon",
-        "rust-flat",
-        "faiss",
-        "sklearnex",
-    ];
+    use crate::contestants::BUILTIN as ORDER;
     let mut all: Vec<String> = names.into_iter().map(str::to_string).collect();
     all.sort();
     all.dedup();

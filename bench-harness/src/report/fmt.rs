@@ -112,6 +112,55 @@ pub fn strings(xs: &[&str]) -> Vec<String> {
     xs.iter().map(|s| s.to_string()).collect()
 }
 
+/// A duration with three significant digits in ns, µs, ms or s.
+pub fn duration(s: f64) -> String {
+    let (v, unit) = unit_of(s);
+    format!("{} {unit}", sig3(s / v))
+}
+
+pub(crate) fn unit_of(s: f64) -> (f64, &'static str) {
+    let a = s.abs();
+    if a < 1e-6 {
+        (1e-9, "ns")
+    } else if a < 1e-3 {
+        (1e-6, "µs")
+    } else if a < 1.0 {
+        (1e-3, "ms")
+    } else {
+        (1.0, "s")
+    }
+}
+
+/// Three significant digits (no exponent): `0.123`, `4.56`, `78.9`, `123`, `4560`.
+pub fn sig3(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".into();
+    }
+    let a = x.abs();
+    if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else if a >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// An integer with thousands separators: `2,361,723`.
+pub fn thousands(x: u64) -> String {
+    let s = x.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +176,17 @@ mod tests {
         assert_eq!(n(600), "600");
         assert_eq!(n(1_500_000), "1.5M");
         assert_eq!(cell_text("a|b\nc", 10), "a\\|b c");
+    }
+
+    #[test]
+    fn durations_and_counts() {
+        assert_eq!(duration(0.00123), "1.23 ms");
+        assert_eq!(duration(4.5e-7), "450 ns");
+        assert_eq!(duration(2.5e-5), "25.0 µs");
+        assert_eq!(duration(3.0), "3.00 s");
+        assert_eq!(thousands(2_361_723), "2,361,723");
+        assert_eq!(thousands(723), "723");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(sig3(0.5243), "0.524");
     }
 }

@@ -11,10 +11,13 @@ use std::path::Path;
 
 /// The public repository and commit the reference runs come from.
 pub const SEED_REPOSITORY: &str = "nilesh-patil/pythonvsrust-kmeans";
+/// The seed repository's commit the runs come from.
 pub const SEED_COMMIT: &str = "361c14520a1c";
+/// The runs file in that repository.
 pub const SEED_FILE: &str = "results/benchmark_results_20260609_112255.csv";
 /// The seed machine.
 pub const SEED_CPU: &str = "Apple M4 Max";
+/// Cores of the seed's machine.
 pub const SEED_CORES: usize = 14;
 
 /// The seed's `implementation` names and ours.
@@ -39,6 +42,7 @@ pub struct Imported {
     pub columns: Vec<String>,
     /// One record per run, in `columns` order.
     pub rows: Vec<Vec<String>>,
+    /// The machine.json to write.
     pub machine: Value,
 }
 
@@ -282,6 +286,6 @@ pub fn write(out: &Path, imported: &Imported, force: bool) -> Result<()> {
     }
     let body = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
     let text = results::header() + &String::from_utf8(body)?;
-    super::figures::write_atomic(&runs, &text)?;
-    crate::machine::write_json(&out.join("machine.json"), &imported.machine)
+    crate::io::write_atomic(&runs, &text)?;
+    crate::io::write_json(&out.join("machine.json"), &imported.machine)
 }

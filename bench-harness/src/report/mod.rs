@@ -3,19 +3,18 @@
 //! (the seed study's published runs as a results folder).
 //!
 //! Every number is computed from `runs.csv` / `threads.csv`, never typed in; the
-//! definitions are stated in the generated REPORT.md (see [`tables::GLANCE_DEFINITIONS`]).
+//! definitions are stated in the generated REPORT.md (see [`sections::overview::GLANCE_DEFINITIONS`]).
 
 pub mod analysis;
 pub mod compare;
 pub mod dashboard;
 pub mod data;
-pub mod figures;
 pub mod fmt;
 pub mod import_seed;
-pub mod microbench;
-pub mod roofline;
-pub mod stats;
-pub mod tables;
+pub mod palette;
+pub mod readme;
+pub mod sections;
+pub mod svg;
 
 use anyhow::{bail, Context, Result};
 
@@ -38,7 +37,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub readme: Option<PathBuf>,
     /// Lloyd iterations per fit assumed by the roofline's flop estimate (no counts are recorded).
-    #[arg(long, default_value_t = roofline::DEFAULT_ITERATIONS)]
+    #[arg(long, default_value_t = sections::roofline::DEFAULT_ITERATIONS)]
     pub assumed_iterations: f64,
 }
 
@@ -70,9 +69,13 @@ pub struct ImportArgs {
 /// What `report` wrote.
 #[derive(Debug, Clone)]
 pub struct Written {
+    /// REPORT.md.
     pub report: PathBuf,
+    /// dashboard.html.
     pub dashboard: PathBuf,
+    /// The figures written.
     pub figures: Vec<PathBuf>,
+    /// The README whose section was regenerated.
     pub readme: Option<PathBuf>,
 }
 
@@ -116,32 +119,14 @@ pub fn generate(args: &ReportArgs) -> Result<Written> {
     );
     let fig_dir = dir.join("figures");
     std::fs::create_dir_all(&fig_dir).with_context(|| format!("creating {}", fig_dir.display()))?;
-    let roof = roofline::Roof::from_machine(folder.machine.as_ref());
-    let drawn: Vec<(&str, Option<String>)> = vec![
-        ("winners.svg", Some(figures::winners(&a)?)),
-        ("wall_vs_n.svg", Some(figures::wall_vs_n(&a)?)),
-        ("speedup_vs_n.svg", figures::speedup_vs_n(&a)?),
-        ("rss_vs_n.svg", Some(figures::rss_vs_n(&a)?)),
-        ("threads.svg", figures::threads(&a)?),
-        (
-            "roofline.svg",
-            figures::roofline(&a, &roof, args.assumed_iterations)?,
-        ),
-        (
-            microbench::KERNEL_ROOFLINE_SVG,
-            match &folder.micro {
-                Some(m) => figures::kernel_roofline(&m.rows)?,
-                None => None,
-            },
-        ),
-    ];
+    let drawn = sections::draw(&folder, &a, args.assumed_iterations)?;
     let mut written = Vec::new();
     let mut names = Vec::new();
     for (name, svg) in drawn {
         let path = fig_dir.join(name);
         match svg {
             Some(text) => {
-                figures::write_atomic(&path, &text)?;
+                crate::io::write_atomic(&path, &text)?;
                 written.push(path);
                 names.push(name.to_string());
             }
@@ -154,18 +139,18 @@ pub fn generate(args: &ReportArgs) -> Result<Written> {
             }
         }
     }
-    let text = tables::report(
+    let text = sections::report(
         &folder,
         &a,
-        &tables::TextOptions {
+        &sections::TextOptions {
             iterations: args.assumed_iterations,
             figures: &names,
         },
     );
     let report = dir.join("REPORT.md");
-    figures::write_atomic(&report, &text)?;
+    crate::io::write_atomic(&report, &text)?;
     let dashboard = dir.join("dashboard.html");
-    figures::write_atomic(&dashboard, &dashboard::html(&dashboard::data(&folder, &a)))?;
+    crate::io::write_atomic(&dashboard, dashboard::html(&dashboard::data(&folder, &a)))?;
     let readme = match &args.readme {
         Some(path) => {
             let old = std::fs::read_to_string(path)
@@ -175,11 +160,11 @@ pub fn generate(args: &ReportArgs) -> Result<Written> {
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or_else(|| Path::new("."));
             let rel = relative(base, &dir);
-            let section = tables::readme_section(&folder, &a, &rel, &names);
-            let new = tables::replace_between_markers(&old, &section)
+            let section = readme::readme_section(&folder, &a, &rel, &names);
+            let new = readme::replace_between_markers(&old, &section)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             if new != old {
-                figures::write_atomic(path, &new)?;
+                crate::io::write_atomic(path, &new)?;
             }
             Some(path.clone())
         }

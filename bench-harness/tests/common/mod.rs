@@ -6,13 +6,13 @@ use bench_harness::results::{self, Row};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub fn harness() -> Command {
+pub(crate) fn harness() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_bench-harness"));
     c.current_dir(root());
     c
 }
 
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
@@ -20,7 +20,7 @@ pub fn root() -> PathBuf {
 }
 
 /// Runs the harness with `args`, panicking with its output when it exits non-zero.
-pub fn run_ok(args: &[&str]) -> Output {
+pub(crate) fn run_ok(args: &[&str]) -> Output {
     let out = harness().args(args).output().expect("bench-harness runs");
     assert!(
         out.status.success(),
@@ -33,16 +33,16 @@ pub fn run_ok(args: &[&str]) -> Output {
     out
 }
 
-pub fn rows(dir: &Path, file: &str) -> Vec<Row> {
+pub(crate) fn rows(dir: &Path, file: &str) -> Vec<Row> {
     results::read_rows(&dir.join(file)).unwrap()
 }
 
-pub fn s(p: &Path) -> &str {
+pub(crate) fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
 /// Writes an executable shell script and returns its path.
-pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+pub(crate) fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let path = dir.join(name);
     std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
@@ -51,6 +51,6 @@ pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
 }
 
 /// Python of the project's venv (created by the harness when a test first needs it).
-pub fn venv_python() -> PathBuf {
+pub(crate) fn venv_python() -> PathBuf {
     root().join(".venv").join("bin").join("python")
 }

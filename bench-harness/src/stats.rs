@@ -60,10 +60,15 @@ pub fn geomean(xs: &[f64]) -> Option<f64> {
 /// Median, range and MAD of a set of repeats.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Spread {
+    /// Median.
     pub median: f64,
+    /// Smallest value.
     pub min: f64,
+    /// Largest value.
     pub max: f64,
+    /// Median absolute deviation.
     pub mad: f64,
+    /// How many finite values.
     pub count: usize,
 }
 
@@ -83,9 +88,13 @@ impl Spread {
 /// A least-squares line `y = intercept + slope · x` and its coefficient of determination.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Fit {
+    /// Slope.
     pub slope: f64,
+    /// Intercept.
     pub intercept: f64,
+    /// Coefficient of determination.
     pub r2: f64,
+    /// Points used.
     pub points: usize,
 }
 
