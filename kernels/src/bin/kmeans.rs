@@ -3,13 +3,13 @@
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use kernels::data::aos::Aos;
 use kernels::data::{self, centers::read_centers, Matrix};
 use kernels::exec::Exec;
+use kernels::fit::{self, Params};
 use kernels::init::Init;
 use kernels::kernel::{self, KernelChoice};
+use kernels::layout::Aos;
 use kernels::layout::{Flat, Layout};
-use kernels::lloyd::{self, Params};
 use kernels::output::{write_output, LabelMatrix, OutputFormat, OutputSpec};
 use kernels::summary::{KResult, Summary, Timings};
 use std::io::Write;
@@ -311,7 +311,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     } && cli.init != "random"
         && init.is_none();
     let warm = warm_start.then(|| kernels::init::WarmSeeds::new(cli.n_init));
-    let opts = lloyd::FitOptions {
+    let opts = fit::FitOptions {
         n_init: cli.n_init,
         weights: weights.as_deref(),
         parallel_starts,
@@ -323,13 +323,13 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         _ => Init::GreedyKMeansPlusPlus,
     };
     let algorithm = match cli.algorithm.as_str() {
-        "lloyd" => lloyd::Algorithm::Lloyd,
-        "hamerly" => lloyd::Algorithm::Hamerly,
-        "elkan" => lloyd::Algorithm::Elkan,
-        _ if f32_mode => lloyd::Algorithm::Lloyd,
-        _ => lloyd::auto_algorithm(n, d, k_max),
+        "lloyd" => fit::Algorithm::Lloyd,
+        "hamerly" => fit::Algorithm::Hamerly,
+        "elkan" => fit::Algorithm::Elkan,
+        _ if f32_mode => fit::Algorithm::Lloyd,
+        _ => fit::auto_algorithm(n, d, k_max),
     };
-    if algorithm == lloyd::Algorithm::Elkan {
+    if algorithm == fit::Algorithm::Elkan {
         // One f64 lower bound per row and center for every start running at once, on
         // top of what is already held.
         let need = 8u128 * n as u128 * k_max as u128 * parallel_starts.min(cli.n_init) as u128;
@@ -354,7 +354,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     let flat;
     let flat32;
     let points: &dyn Layout = if f32_mode {
-        flat32 = kernels::single::Flat32::from_matrix(&ds.matrix, cli.kernel);
+        flat32 = kernels::layout::Flat32::from_matrix(&ds.matrix, cli.kernel);
         // The f64 copy is needed only to echo the features of a .npy input.
         let echo_npy = matches!(ds.source, data::Source::Npy)
             && cli.output_format == OutputFormat::Csv
@@ -374,7 +374,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     };
     let prepare_s = t_prep.elapsed().as_secs_f64();
     let t_fit = Instant::now();
-    let tol_abs = lloyd::absolute_tol(&points, &exec, params.tol);
+    let tol_abs = fit::absolute_tol(&points, &exec, params.tol);
     let mut labels = LabelMatrix::new(n, ks.len(), k_max);
     let results = fit_all(
         points,
@@ -497,7 +497,7 @@ fn fit_all(
     seed: u64,
     params: &Params,
     tol_abs: f64,
-    opts: &lloyd::FitOptions,
+    opts: &fit::FitOptions,
     labels: &mut LabelMatrix,
 ) -> Vec<KResult> {
     let d = points.d();
@@ -507,7 +507,7 @@ fn fit_all(
     };
     let mut out = Vec::with_capacity(ks.len());
     for (c, &k) in ks.iter().enumerate() {
-        let f = lloyd::fit_with(&points, exec, k, &init, seed, params, tol_abs, opts);
+        let f = fit::fit_with(&points, exec, k, &init, seed, params, tol_abs, opts);
         let r = KResult {
             k,
             inertia: f.inertia,

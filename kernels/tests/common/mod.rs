@@ -18,7 +18,7 @@ pub fn reference_lloyd(
     let d = x[0].len();
     let k = init.len();
     // The crate's canonical distance, written plainly: feature t into partial t % 8,
-    // then a fixed tree (kernels::layout::dist2).
+    // then a fixed tree (kernels::distance::dist2).
     let dist = |a: &[f64], b: &[f64]| -> f64 {
         let mut p = [0.0f64; 8];
         for j in 0..a.len() {
