@@ -1,8 +1,8 @@
 //! What an assignment pass reads and writes besides the data: the current [`Centers`]
-//! (with the derived copies the kernels read, [`Prepared`]) and the per-chunk
+//! (with the derived copies the kernels read, `Prepared`) and the per-chunk
 //! accumulators [`Partial`] (sums in cache-line aligned [`Lines`]).
 //!
-//! A leaf: it imports nothing from the crate. The layout of [`Prepared`] (centers
+//! A leaf: it imports nothing from the crate. The layout of `Prepared` (centers
 //! padded to [`PAD`], f32 tiles of [`TILE`]) is the contract between
 //! [`Centers::set`] and the kernels that read it.
 
@@ -11,7 +11,7 @@
 pub const PAD: usize = 8;
 
 /// Centers per register tile of the f32 assignment kernel (the tiled order of
-/// [`Prepared`]'s f32 copy).
+/// `Prepared`'s f32 copy).
 pub const TILE: usize = 8;
 
 /// How many f64s from `p` to the next cache-line (64-byte) boundary, 0..=7 (`p` is

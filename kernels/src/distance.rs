@@ -4,7 +4,7 @@
 //! * [`dist2`]: the canonical f64 squared distance (eight partial sums, a fixed tree),
 //!   with [`nearest`] and [`nearest_two`], the canonical argmins.
 //! * [`dist2_f32`]: the canonical f32 distance of `--precision f32`.
-//! * [`Margin`]: the one rounding-bound helper (expanded scores, bounded algorithms).
+//! * `Margin`: the one rounding-bound helper (expanded scores, bounded algorithms).
 //! * [`max_magnitude`], [`max_magnitude_f32`]: the largest coordinates whose distances
 //!   cannot overflow.
 //!

@@ -33,7 +33,7 @@
 //! * [`kernel`]: assignment kernels of the flat layouts (scalar reference, portable
 //!   SIMD).
 //! * [`init`]: k-means++, greedy k-means++, random and explicit initial centers.
-//! * [`fit`]: Lloyd's algorithm with scikit-learn's stopping rule; the assignment step
+//! * [`fit`](mod@fit): Lloyd's algorithm with scikit-learn's stopping rule; the assignment step
 //!   by every distance, or by Hamerly's or Elkan's bounds (same results bit for bit).
 //! * [`distance`]: the canonical distance [`distance::dist2`].
 //! * [`exec`]: the deterministic parallel execution scheme.

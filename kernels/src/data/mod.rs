@@ -78,9 +78,11 @@ impl Matrix {
         }
     }
 
+    /// Number of rows.
     pub fn n(&self) -> usize {
         self.n
     }
+    /// Number of columns.
     pub fn d(&self) -> usize {
         self.d
     }
@@ -205,21 +207,28 @@ pub(crate) fn release_pages(map: &Mmap, range: std::ops::Range<usize>) {
 /// Where the rows came from: text rows to echo, or only numbers (then IDs are row
 /// numbers and features are formatted with shortest round-trip).
 pub enum Source {
+    /// A CSV file: each row's text, to echo in the output.
     Csv(CsvRows),
+    /// A `.npy` file: numbers only.
     Npy,
 }
 
 /// A loaded input file.
 pub struct Dataset {
+    /// The file it was loaded from.
     pub path: PathBuf,
+    /// The values.
     pub matrix: Matrix,
+    /// Where the rows came from.
     pub source: Source,
 }
 
 impl Dataset {
+    /// Number of rows.
     pub fn n(&self) -> usize {
         self.matrix.n()
     }
+    /// Number of features.
     pub fn d(&self) -> usize {
         self.matrix.d()
     }
@@ -271,7 +280,7 @@ pub fn map_file(path: &Path) -> Result<Mmap> {
     Ok(map)
 }
 
-/// Checks [`max_magnitude`](crate::distance::max_magnitude) over row-major `values` with `d` columns; `what` names the
+/// Checks [`max_magnitude`] over row-major `values` with `d` columns; `what` names the
 /// values in the message ("input" or the centers file). Values are finite already.
 pub fn check_magnitude(values: &[f64], n: usize, d: usize, what: &str) -> Result<()> {
     let limit = max_magnitude(n, d);

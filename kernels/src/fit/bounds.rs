@@ -1,7 +1,7 @@
 //! What the bounded algorithms (Hamerly, Elkan) share: the bookkeeping of the
-//! centers' moves and separations ([`CenterBounds`]), and the chunked pass over the
-//! rows' bounds ([`bounded_waves`]). Bounds are distances (not squared), widened by
-//! the rounding [`Margin`] of the canonical distance.
+//! centers' moves and separations (`CenterBounds`), and the chunked pass over the
+//! rows' bounds (`bounded_waves`). Bounds are distances (not squared), widened by
+//! the rounding `Margin` of the canonical distance.
 
 use super::work::{Work, CHUNK_ROWS};
 use crate::accum::{Centers, Partial};

@@ -20,8 +20,8 @@
 //! * [`work`]: the chunked, deterministic work scheme and Lloyd's assignment pass.
 //! * [`bounds`]: what the bounded algorithms know of the centers.
 //! * [`hamerly`], [`elkan`]: the bounded assignment passes.
-//! * [`relocate`]: empty clusters; [`inertia`]: the inertia and the final labels.
-//! * [`lloyd`]: the iteration; [`n_init`]: several starts, [`fit_with`].
+//! * [`relocate`]: empty clusters; [`inertia`](mod@inertia): the inertia and the final labels.
+//! * [`lloyd`](mod@lloyd): the iteration; [`n_init`]: several starts, [`fit_with`].
 //!
 //! Work is cut into chunks of [`CHUNK_ROWS`] rows; each chunk accumulates its own
 //! sums, merged in chunk order, so results are bit-identical for every thread count.

@@ -1,6 +1,6 @@
 //! The work scheme of a fit: rows cut into chunks of [`CHUNK_ROWS`], each chunk
 //! accumulating its own sums, merged in chunk order, so results never depend on the
-//! thread count; and Lloyd's assignment pass over it ([`assign_all`]).
+//! thread count; and Lloyd's assignment pass over it (`assign_all`).
 
 use crate::accum::{Centers, Partial};
 use crate::exec::Exec;

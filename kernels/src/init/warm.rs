@@ -9,7 +9,7 @@ use crate::rng::Rng;
 /// k-means++ seedings kept between the fits of a sweep (`--warm-start`), one per start
 /// of `--n-init`: the seeding of `k` continues the kept seeding of a smaller k when
 /// both use the same RNG stream ([`stream`]), instead of starting over. The centers
-/// are exactly those of [`initial_centers_weighted`] with the start's stream; only the
+/// are exactly those of [`initial_centers_weighted`](super::initial_centers_weighted) with the start's stream; only the
 /// work is saved (for greedy k-means++, up to k = 54 the passes of about one seeding of
 /// the band's largest k instead of one per k). Holds `8·n` bytes per start.
 pub struct WarmSeeds {
@@ -50,7 +50,7 @@ impl WarmSeeds {
     }
 
     /// The initial centers of start `s` for `k` under `seed`: the same as
-    /// [`initial_centers_weighted`] with `Rng::for_start(seed, stream(init, k), s)`.
+    /// [`initial_centers_weighted`](super::initial_centers_weighted) with `Rng::for_start(seed, stream(init, k), s)`.
     /// `None` for `random` and explicit centers (nothing to reuse) and for a start
     /// beyond [`WarmSeeds::new`]'s count; the caller then seeds from scratch.
     #[allow(clippy::too_many_arguments)]

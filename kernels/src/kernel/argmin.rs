@@ -1,7 +1,10 @@
-//! The per-row argmin of the SIMD assignment: the running state [`Best`] a tile's
-//! scores are folded into ([`merge`]), its horizontal reduction ([`reduce`]), the
-//! rounding check of the expanded form ([`decide`]) and the canonical re-check of
-//! near-ties ([`recheck`]); [`Finish`] puts them together at the end of a row.
+//! The per-row argmin of the SIMD assignment: the running state `Best` a tile's
+//! scores are folded into (`merge`), its horizontal reduction (`reduce`), the
+//! rounding check of the expanded form (`decide`) and the canonical re-check of
+//! near-ties (`recheck`); `Finish` puts them together at the end of a row.
+
+// Tiles' score vectors index `scores[v]` with constant bounds.
+#![allow(clippy::needless_range_loop)]
 
 use crate::accum::Partial;
 use crate::distance::nearest;

@@ -1,5 +1,5 @@
 //! The canonical distance [`crate::distance::dist2`] vectorized along a row, bit for
-//! bit, and the [`Dist2`] abstraction that lets scalar code (Elkan's pass, the flat
+//! bit, and the `Dist2` abstraction that lets scalar code (Elkan's pass, the flat
 //! layout's row updates) run it at the dispatched SIMD level.
 
 use crate::distance::{combine, dist2, PARTIALS};

@@ -10,26 +10,26 @@
 //! * [`seed`]: the k-means++ distance updates and potentials.
 //! * [`canonical`]: the canonical distance vectorized along a row, bit for bit
 //!   [`crate::distance::dist2`].
-//! * [`f32`]: the kernels of the f32 layout (`--precision f32`).
+//! * [`f32`](mod@f32): the kernels of the f32 layout (`--precision f32`).
 //! * [`prefetch`]: the software prefetch of the streaming kernels.
 //!
 //! Every kernel returns the canonical labels (argmin of [`crate::distance::dist2`],
 //! lowest index on ties) and accumulates points in row order.
 //!
 //! Dependencies run one way: `assign` → `net`, `tile` → `argmin` → `sums`…; the
-//! shared op [`Assign`] is defined here, below all of them.
+//! shared op `Assign` is defined here, below all of them.
 
-pub(crate) mod argmin;
+pub mod argmin;
 pub mod assign;
 pub mod canonical;
 pub mod f32;
 pub mod isa;
-pub(crate) mod net;
+pub mod net;
 pub mod prefetch;
 pub mod scalar;
 pub mod seed;
 pub mod sums;
-pub(crate) mod tile;
+pub mod tile;
 
 use crate::accum::{Centers, Partial, Prepared};
 

@@ -1,6 +1,6 @@
 //! The k ≤ 8 assignment of 8-lane vectors (AVX-512, expanded form, no Hamerly
 //! bound): all centers in one vector, the argmin of eight rows taken at once by a
-//! network of lane selects and rotations ([`argmin8`]) instead of one horizontal
+//! network of lane selects and rotations (`argmin8`) instead of one horizontal
 //! reduction per row.
 
 // Register tiles index `acc[r]` with constant bounds.
@@ -14,8 +14,7 @@ use crate::distance::Margin;
 use pulp::Simd;
 
 /// Rows per register tile of [`lanes8`] (a multiple of 8). Eight rows give the two
-/// FMA pipes the eight independent chains they need; 16 rows were slower (more
-/// accumulators than registers).
+/// FMA pipes the eight independent chains they need; 16 rows were slower.
 pub(crate) const LANES8_ROWS: usize = 8;
 
 /// Eight-lane constants of [`lanes8`]'s argmin network, built once per block.

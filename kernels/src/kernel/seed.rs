@@ -3,7 +3,7 @@
 //! These need the distance *values*, which feed sums and sampling, bit-identical to
 //! the canonical ones (so every layout chooses the same centers). The canonical
 //! distance is defined so that a vector computes it along the row
-//! ([`canonical_dist2`]: eight partial sums, one per feature residue mod 8, and a
+//! (`canonical_dist2`: eight partial sums, one per feature residue mod 8, and a
 //! fixed tree), so rows are read as they are stored, and each candidate's potential is
 //! summed over rows in row order.
 
