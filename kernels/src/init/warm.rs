@@ -53,6 +53,8 @@ impl WarmSeeds {
     /// [`initial_centers_weighted`](super::initial_centers_weighted) with `Rng::for_start(seed, stream(init, k), s)`.
     /// `None` for `random` and explicit centers (nothing to reuse) and for a start
     /// beyond [`WarmSeeds::new`]'s count; the caller then seeds from scratch.
+    // A public method of `WarmSeeds`, whose signatures the API built on `fit_with`
+    // keeps; the arguments are the seeding's identity, not a context to bundle.
     #[allow(clippy::too_many_arguments)]
     pub fn centers<L: Layout>(
         &self,
