@@ -18,12 +18,13 @@
 #[cfg(gungraun_runner)]
 mod benches {
     use gungraun::{library_benchmark, library_benchmark_group};
+    use kernels::accum::{Centers, Partial};
     use kernels::data::Matrix;
     use kernels::exec::Exec;
     use kernels::init::{initial_centers, Init};
     use kernels::kernel::isa::{self, Isa};
     use kernels::kernel::KernelChoice;
-    use kernels::layout::{Centers, Flat, Layout, Partial};
+    use kernels::layout::{Flat, Layout};
     use kernels::rng::Rng;
     use std::hint::black_box;
 

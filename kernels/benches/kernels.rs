@@ -15,17 +15,18 @@
 //! Environment: `KMEANS_BENCH_QUICK=1` runs only n = 4096 and 65,536 with fewer samples.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kernels::data::aos::{Aos, DataPoint};
+use kernels::accum::{Centers, Partial};
 use kernels::data::Matrix;
 use kernels::exec::Exec;
+use kernels::fit::{lloyd, Params, CHUNK_ROWS};
 use kernels::init::{initial_centers, Init};
 use kernels::kernel::isa::{self, Isa};
 use kernels::kernel::KernelChoice;
-use kernels::layout::{Centers, Flat, Layout, Partial};
-use kernels::lloyd::{lloyd, Params, CHUNK_ROWS};
+use kernels::layout::Flat32;
+use kernels::layout::{Aos, DataPoint};
+use kernels::layout::{Flat, Layout};
 use kernels::output::{write_output, LabelMatrix, OutputFormat, OutputSpec};
 use kernels::rng::Rng;
-use kernels::single::Flat32;
 use std::time::Duration;
 
 #[path = "common/blobs.rs"]

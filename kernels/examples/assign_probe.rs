@@ -6,12 +6,13 @@
 //! estimate; not a replacement for `cargo bench -p kernels`, whose numbers
 //! BENCHMARKS.md reports. (Criterion's estimate is a mean: on this host the noise is
 //! one-sided, so it reads a few per cent above the median.)
+use kernels::accum::{Centers, Partial};
 use kernels::data::Matrix;
 use kernels::exec::Exec;
+use kernels::fit::CHUNK_ROWS;
 use kernels::init::{initial_centers, Init};
 use kernels::kernel::KernelChoice;
-use kernels::layout::{Centers, Flat, Layout, Partial};
-use kernels::lloyd::CHUNK_ROWS;
+use kernels::layout::{Flat, Layout};
 use kernels::rng::Rng;
 use std::time::Instant;
 
@@ -44,7 +45,7 @@ fn main() {
     let flat = Flat::new(&m, KernelChoice::Simd);
     // KMEANS_PROBE_F32=1: the f32 layout (`--precision f32`) instead.
     let flat32 = std::env::var_os("KMEANS_PROBE_F32")
-        .map(|_| kernels::single::Flat32::from_matrix(&m, KernelChoice::Simd));
+        .map(|_| kernels::layout::Flat32::from_matrix(&m, KernelChoice::Simd));
     let x: &dyn Layout = match &flat32 {
         Some(f32_layout) => f32_layout,
         None => &flat,

@@ -9,7 +9,9 @@ pub enum Error {
     /// The file could not be opened, mapped or read.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
@@ -17,14 +19,23 @@ pub enum Error {
     /// 1-based field number.
     #[error("{path}:{line}:{column}: {message}")]
     Parse {
+        /// The file.
         path: PathBuf,
+        /// 1-based line number.
         line: u64,
+        /// 1-based field number.
         column: usize,
+        /// What is wrong there.
         message: String,
     },
     /// The file as a whole is unusable (empty, no rows, wrong dtype, …).
     #[error("{path}: {message}")]
-    Format { path: PathBuf, message: String },
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Arguments that cannot work with this data (k > n, k = 0, …).
     #[error("{0}")]
     Invalid(String),
@@ -45,4 +56,5 @@ impl Error {
     }
 }
 
+/// The crate's result type: [`Error`] by default.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -25,25 +25,26 @@
 //! previous one) is one call, [`KMeans::elbow`]; results are those of separate
 //! [`KMeans::fit`] calls bit for bit.
 
-use crate::data::{max_magnitude, Matrix};
+use crate::accum::{Centers, Partial};
+use crate::data::Matrix;
+use crate::distance::{dist2, max_magnitude, max_magnitude_f32};
 use crate::error::{Error, Result};
 use crate::exec::{auto_threads, available_cores, Exec};
+use crate::fit::{absolute_tol, auto_algorithm, fit_with, FitOptions, Params, CHUNK_ROWS};
 use crate::init::{Init, WarmSeeds};
 use crate::kernel::KernelChoice;
-use crate::layout::{Centers, Flat, Layout, Partial};
-use crate::lloyd::{self, absolute_tol, auto_algorithm, FitOptions, Params, CHUNK_ROWS};
-use crate::single::{max_magnitude_f32, Flat32};
+use crate::layout::{Flat, Flat32, Layout};
 use std::borrow::Cow;
 use std::ops::RangeInclusive;
 use std::time::Instant;
 
-pub use crate::lloyd::Algorithm;
+pub use crate::fit::Algorithm;
 
 /// The arithmetic of the distances.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Precision {
     /// f64 throughout; labels are the canonical argmin of
-    /// [`dist2`](crate::layout::dist2), identical on every machine.
+    /// [`dist2`], identical on every machine.
     #[default]
     F64,
     /// Distances in f32 with twice the SIMD lanes and half the bytes per pass; sums,
@@ -59,6 +60,12 @@ impl Precision {
             Precision::F32 => "f32",
         }
     }
+}
+
+/// `|v| ≤ limit`: false for NaN and ±inf as well as for large values.
+#[inline]
+fn within(v: f64, limit: f64) -> bool {
+    v.abs() <= limit
 }
 
 /// The values of a [`Data`]: a borrowed row-major slice of either float type.
@@ -189,15 +196,12 @@ impl<'a> Data<'a> {
         let limit = max_magnitude(n, d);
         let limit32 = max_magnitude_f32(d);
         let at = |i: usize| (i / d + 1, i % d + 1);
-        // One pass: `!(|v| <= limit)` is also true for NaN.
+        // One pass finds NaN, infinities and values too large alike.
         let first = match self.values {
-            Values::F64(v) => v
-                .iter()
-                .position(|x| !(x.abs() <= limit))
-                .map(|i| (i, v[i])),
+            Values::F64(v) => v.iter().position(|x| !within(*x, limit)).map(|i| (i, v[i])),
             Values::F32(v) => v
                 .iter()
-                .position(|x| !((*x as f64).abs() <= limit))
+                .position(|x| !within(*x as f64, limit))
                 .map(|i| (i, v[i] as f64)),
         };
         let what = &self.name;
@@ -350,7 +354,7 @@ impl Fit {
                 let i = c * CHUNK_ROWS + r;
                 let row = &values[i * d..(i + 1) * d];
                 for (j, v) in dist.iter_mut().enumerate() {
-                    *v = crate::layout::dist2(row, self.center(j)).sqrt();
+                    *v = dist2(row, self.center(j)).sqrt();
                 }
             }
         });
@@ -502,7 +506,7 @@ impl KMeans {
                 )));
             }
             let limit = max_magnitude(n, d);
-            if let Some(i) = c.iter().position(|v| !(v.abs() <= limit)) {
+            if let Some(i) = c.iter().position(|v| !within(*v, limit)) {
                 return Err(Error::Invalid(format!(
                     "initial centers: row {}, column {}: {} is not finite or too large (limit {limit:.3e})",
                     i / d + 1,
@@ -652,7 +656,7 @@ impl KMeans {
         let tol_abs = absolute_tol(&x, exec, params.tol);
         let prepare_s = prepare_started.elapsed().as_secs_f64();
         for k in ks {
-            let f = lloyd::fit_with(&x, exec, k, &self.init, self.seed, &params, tol_abs, &opts);
+            let f = fit_with(&x, exec, k, &self.init, self.seed, &params, tol_abs, &opts);
             each(Fit {
                 k,
                 d,

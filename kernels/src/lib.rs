@@ -1,28 +1,57 @@
 //! # kernels: k-means, from the seed's naive loops to the machine's limits
 //!
-//! The library behind the `kmeans` binary and the benchmarks.
+//! The library behind the `kmeans` binary and the benchmarks. Modules, leaves first;
+//! each depends only on modules listed before it (checked by
+//! `scripts/module-deps.py`):
 //!
-//! * [`data`]: loading (memory-mapped parallel CSV, zero-copy `.npy`), the flat
-//!   [`data::Matrix`] and the seed's array-of-structs [`data::aos::Aos`].
-//! * [`layout`]: the [`layout::Layout`] trait every algorithm runs on, the canonical
-//!   distance [`layout::dist2`], and the flat layout.
-//! * [`kernel`]: assignment kernels of the flat layout (scalar reference, portable SIMD).
+//! ```text
+//! error  rng  exec  probe          leaves: errors, the RNG streams, the deterministic
+//!                                  parallel scheme, the machine's FMA peak and bandwidth
+//! distance                         leaf: the canonical distances, the rounding bound
+//! accum                            leaf: Centers (+ derived copies), Partial, Lines
+//! data/      mod csv npy           loading only: Matrix, Dataset, CSV and .npy readers,
+//!            centers weights       the --init-centers and --sample-weight readers
+//! kernel/    mod isa scalar        assignment and seeding kernels: dispatch, the
+//!            assign tile argmin    scalar reference, the SIMD tile loops, tiles,
+//!            net sums prefetch     argmin, k ≤ 8 network, sums, prefetch,
+//!            seed canonical f32    seeding, canonical SIMD distance, f32 kernels
+//! layout/    mod flat flat32 aos   the Layout trait and its three implementations
+//! init/      mod plusplus random   initial centers: k-means++, greedy, random,
+//!            warm                  warm-started seedings
+//! fit/       mod work lloyd        fitting: the work scheme, the Lloyd loop, the
+//!            bounds hamerly elkan  bounded algorithms, empty clusters, inertia,
+//!            relocate inertia      several starts
+//!            n_init
+//! estimator                        the public API: KMeans → Fit (predict, transform),
+//!                                  Data (borrowed f64/f32 rows), the elbow sweep
+//! output  signals  summary         the binary's output (`cli` feature), Ctrl-C
+//!                                  cleanup, the JSON summary
+//! ```
+//!
+//! * [`estimator`]: **the API**: [`KMeans`] (scikit-learn's parameters as a builder)
+//!   fits [`Data`] (a borrowed row-major `&[f64]` or `&[f32]`) into a [`Fit`] that
+//!   predicts and transforms new data; [`KMeans::elbow`] is the sweep in one call.
+//! * [`data`]: loading (memory-mapped parallel CSV, zero-copy `.npy`) into the flat
+//!   [`data::Matrix`].
+//! * [`layout`]: the [`Layout`] trait every algorithm runs on, and the layouts
+//!   [`Flat`], [`Flat32`] (`--precision f32`) and [`Aos`] (the seed's).
+//! * [`kernel`]: assignment kernels of the flat layouts (scalar reference, portable
+//!   SIMD).
 //! * [`init`]: k-means++, greedy k-means++, random and explicit initial centers.
-//! * [`lloyd`]: Lloyd's algorithm with scikit-learn's stopping rule; the assignment step
+//! * [`fit`](mod@fit): Lloyd's algorithm with scikit-learn's stopping rule; the assignment step
 //!   by every distance, or by Hamerly's or Elkan's bounds (same results bit for bit).
-//! * [`single`]: the f32 layout of `--precision f32` (f32 distances, f64 sums).
-//! * [`output`]: atomic CSV / `.npy` output.
+//! * [`distance`]: the canonical distance [`distance::dist2`].
 //! * [`exec`]: the deterministic parallel execution scheme.
 //! * [`probe`]: the machine's FMA peak and memory bandwidth.
 //!
 //! ## Guarantees
 //!
-//! * **Exact labels.** Every label is the argmin of [`layout::dist2`] (an f64 sum of
+//! * **Exact labels.** Every label is the argmin of [`distance::dist2`] (an f64 sum of
 //!   squared differences in a fixed order: eight partial sums by feature index mod 8,
 //!   then a fixed tree), lowest index on ties, whatever the layout, kernel or
 //!   algorithm. Both layouts therefore give the same clustering. The f32 layout
-//!   ([`single::Flat32`]) uses its own canonical f32 distance instead
-//!   ([`single::dist2_f32`]), the same on every SIMD level.
+//!   ([`Flat32`]) uses its own canonical f32 distance instead
+//!   ([`distance::dist2_f32`]), the same on every SIMD level.
 //! * **Determinism.** Work is cut into fixed-size chunks whose partial results are
 //!   combined in chunk order, so output is bit-identical for every thread count.
 //! * **Memory-mapped input** is assumed not to change while it is read (as for every
@@ -36,38 +65,59 @@
 //! ## Example
 //!
 //! ```
-//! use kernels::{data::Matrix, exec::Exec, init::Init, kernel::KernelChoice};
-//! use kernels::layout::Flat;
-//! use kernels::lloyd::{absolute_tol, fit, Params};
+//! use kernels::{Data, Init, KMeans, Precision};
 //!
-//! let m = Matrix::from_vec(4, 1, vec![0.0, 0.1, 10.0, 10.1]);
-//! let x = Flat::new(&m, KernelChoice::Auto);
-//! let exec = Exec::serial();
-//! let params = Params::default();
-//! let tol = absolute_tol(&x, &exec, params.tol);
-//! let f = fit(&x, &exec, 2, &Init::GreedyKMeansPlusPlus, 42, &params, tol);
-//! assert_eq!(f.labels[0], f.labels[1]);
-//! assert_ne!(f.labels[0], f.labels[2]);
+//! // Two groups on a line; n = 4 rows, d = 1 feature, borrowed without a copy.
+//! let x = [0.0, 0.1, 10.0, 10.1];
+//! let data = Data::f64(&x, 4, 1)?;
+//! let fit = KMeans::new(2)
+//!     .init(Init::GreedyKMeansPlusPlus)
+//!     .precision(Precision::F64)
+//!     .seed(42)
+//!     .fit(&data)?;
+//! assert_eq!(fit.labels[0], fit.labels[1]);
+//! assert_ne!(fit.labels[0], fit.labels[2]);
+//! assert!(fit.converged && fit.inertia < 0.011);
+//!
+//! // New data: the nearest center, and the distance to every center.
+//! let new = [9.0];
+//! assert_eq!(fit.predict(&Data::f64(&new, 1, 1)?)?, vec![fit.labels[2]]);
+//! assert_eq!(fit.transform(&Data::f64(&new, 1, 1)?)?.len(), 2);
+//!
+//! // The elbow sweep k = 1..=3 in one call (each k-means++ seeding continues the
+//! // previous k's; results equal separate fits).
+//! let sweep = KMeans::new(1).elbow(&data, 1..=3)?;
+//! assert!(sweep[0].inertia > sweep[1].inertia);
+//! # Ok::<(), kernels::Error>(())
 //! ```
+//!
+//! The lower levels stay public for the benchmarks and the binary: a [`Layout`] built
+//! by hand ([`Flat`], [`Flat32`], [`Aos`]) runs with [`KMeans::sweep`], and
+//! [`fit::fit_with`] is the fit of one k on a layout.
 
+pub mod accum;
 pub mod data;
+pub mod distance;
 pub mod error;
 pub mod estimator;
 pub mod exec;
+pub mod fit;
 pub mod init;
 pub mod kernel;
 pub mod layout;
-pub mod lloyd;
 #[cfg(feature = "cli")]
 pub mod output;
 pub mod probe;
 pub mod rng;
 #[cfg(feature = "cli")]
 pub mod signals;
-pub mod single;
 pub mod summary;
 
+pub use accum::{Centers, Partial};
+pub use data::Matrix;
 pub use error::{Error, Result};
 pub use estimator::{Algorithm, Data, Fit, KMeans, Precision, Timings};
+pub use exec::Exec;
 pub use init::Init;
 pub use kernel::KernelChoice;
+pub use layout::{Aos, DataPoint, Flat, Flat32, Layout};

@@ -37,6 +37,7 @@ pub struct LabelMatrix {
 }
 
 impl LabelMatrix {
+    /// `n` rows of `cols` label columns, wide enough for labels below `k_max`.
     pub fn new(n: usize, cols: usize, k_max: usize) -> Self {
         let width = if k_max <= 1 << 8 {
             1
@@ -52,9 +53,11 @@ impl LabelMatrix {
             data: vec![0; n * cols * width],
         }
     }
+    /// Number of rows.
     pub fn n(&self) -> usize {
         self.n
     }
+    /// Number of label columns.
     pub fn cols(&self) -> usize {
         self.cols
     }
@@ -66,6 +69,7 @@ impl LabelMatrix {
             self.data[at..at + w].copy_from_slice(&l.to_le_bytes()[..w]);
         }
     }
+    /// The label of row `i` in column `c`.
     #[inline]
     pub fn get(&self, i: usize, c: usize) -> u32 {
         let at = (i * self.cols + c) * self.width;
@@ -84,8 +88,10 @@ impl LabelMatrix {
 /// Output file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum OutputFormat {
+    /// CSV: the input's rows echoed with one label column per k.
     #[default]
     Csv,
+    /// `.npy`: the labels as an integer matrix.
     Npy,
 }
 
@@ -102,7 +108,9 @@ impl std::str::FromStr for OutputFormat {
 
 /// What to write.
 pub struct OutputSpec<'a> {
+    /// The file format.
     pub format: OutputFormat,
+    /// Write only the label columns, not the input's ID and features.
     pub labels_only: bool,
     /// The k of each label column.
     pub ks: &'a [usize],

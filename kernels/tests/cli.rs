@@ -746,7 +746,7 @@ fn fits_k3(input: &Path, out: &Path, summary: &Path) -> Vec<serde_json::Value> {
 
 /// Numerics through the CLI: subnormal values parse and fit (their squared distances
 /// underflow to 0: every distance ties and the lowest center index wins); magnitudes up
-/// to the documented bound (`kernels::data::max_magnitude`) fit, beyond it exit 2.
+/// to the documented bound (`kernels::distance::max_magnitude`) fit, beyond it exit 2.
 #[test]
 fn extreme_values_fit_or_are_refused_cleanly() {
     let dir = tempfile::tempdir().unwrap();
@@ -763,7 +763,7 @@ fn extreme_values_fit_or_are_refused_cleanly() {
         assert!(inertia.is_finite() && inertia >= 0.0, "{fit}");
     }
 
-    let limit = kernels::data::max_magnitude(3, 2);
+    let limit = kernels::distance::max_magnitude(3, 2);
     let big = limit / 4.0;
     let p = dir.path().join("big.csv");
     std::fs::write(

@@ -217,7 +217,7 @@ fn owned_matrices_start_on_a_cache_line() {
 #[test]
 fn partial_sums_start_on_a_cache_line() {
     for len in [0usize, 1, 7, 8, 9, 64, 100, 1000, 4096] {
-        let mut a = kernels::layout::Lines::zeros(len);
+        let mut a = kernels::accum::Lines::zeros(len);
         assert_eq!(a.len(), len);
         assert!(a.iter().all(|&v| v == 0.0));
         assert_eq!(a.as_ptr() as usize % 64, 0, "len {len}");

@@ -4,13 +4,13 @@
 mod common;
 
 use common::*;
-use kernels::data::aos::{Aos, DataPoint};
 use kernels::data::Matrix;
 use kernels::exec::Exec;
+use kernels::fit::{absolute_tol, fit, lloyd, lloyd_weighted, Algorithm, Params};
 use kernels::init::Init;
 use kernels::kernel::KernelChoice;
+use kernels::layout::{Aos, DataPoint};
 use kernels::layout::{Flat, Layout};
-use kernels::lloyd::{absolute_tol, fit, lloyd, lloyd_weighted, Algorithm, Params};
 
 const THREADS: [usize; 4] = [1, 2, 3, 0];
 const KERNELS: [KernelChoice; 3] = [KernelChoice::Scalar, KernelChoice::Simd, KernelChoice::Auto];
@@ -51,7 +51,13 @@ fn check_all(rows: &[Vec<f64>], init: &[Vec<f64>], what: &str) {
                 algorithm,
                 ..params
             };
-            let (labels, centers, inertia, iters, _) = lloyd(&x, &exec, &init_flat, &params, tol);
+            let kernels::fit::Outcome {
+                labels,
+                centers,
+                inertia,
+                iterations: iters,
+                ..
+            } = lloyd(&x, &exec, &init_flat, &params, tol);
             let ctx = format!("{what} {label} threads={t} {algorithm:?}");
             let l: Vec<usize> = labels.iter().map(|&v| v as usize).collect();
             assert_eq!(l, rl, "labels differ from the reference: {ctx}");
@@ -210,8 +216,12 @@ fn ties_and_near_ties_give_lloyds_labels() {
                                 algorithm,
                                 ..params
                             };
-                            let (labels, centers, _, iters, _) =
-                                lloyd_weighted(&x, &exec, &init, &p, 0.0, Some(&weights));
+                            let kernels::fit::Outcome {
+                                labels,
+                                centers,
+                                iterations: iters,
+                                ..
+                            } = lloyd_weighted(&x, &exec, &init, &p, 0.0, Some(&weights));
                             let ctx = format!(
                                 "d={d} starts={starts:?} max_iter={max_iter} {} threads={t} {algorithm:?}",
                                 x.name()
@@ -219,7 +229,7 @@ fn ties_and_near_ties_give_lloyds_labels() {
                             for (i, r) in rows.iter().enumerate() {
                                 assert_eq!(
                                     labels[i] as usize,
-                                    kernels::layout::nearest(r, &centers, d),
+                                    kernels::distance::nearest(r, &centers, d),
                                     "row {i} not at its canonical nearest center: {ctx}"
                                 );
                             }
@@ -358,7 +368,13 @@ fn numerics_scaling_denormals_collinear_identical() {
     let base = Matrix::from_vec(500, 3, flatten(&rows));
     let flat = Flat::new(&base, KernelChoice::Auto);
     let tol = absolute_tol(&flat, &exec, params.tol);
-    let (bl, bc, bi, bit, _) = lloyd(&flat, &exec, &flatten(&init), &params, tol);
+    let kernels::fit::Outcome {
+        labels: bl,
+        centers: bc,
+        inertia: bi,
+        iterations: bit,
+        ..
+    } = lloyd(&flat, &exec, &flatten(&init), &params, tol);
     for e in [460, -500] {
         let s = 2f64.powi(e);
         let scale = |v: &[Vec<f64>]| -> Vec<Vec<f64>> {
@@ -372,7 +388,13 @@ fn numerics_scaling_denormals_collinear_identical() {
             let m = Matrix::from_vec(500, 3, flatten(&srows));
             let x = Flat::new(&m, kc);
             let tol = absolute_tol(&x, &exec, params.tol);
-            let (l, c, i, it, _) = lloyd(&x, &exec, &flatten(&sinit), &params, tol);
+            let kernels::fit::Outcome {
+                labels: l,
+                centers: c,
+                inertia: i,
+                iterations: it,
+                ..
+            } = lloyd(&x, &exec, &flatten(&sinit), &params, tol);
             assert_eq!(l, bl, "2^{e} {kc:?}: labels changed with the scale");
             assert_eq!(it, bit);
             for (a, b) in c.iter().zip(&bc) {
@@ -414,8 +436,8 @@ fn numerics_scaling_denormals_collinear_identical() {
 /// the start with the lowest inertia (the earliest on ties).
 #[test]
 fn weights_and_n_init_are_deterministic_everywhere() {
+    use kernels::fit::{fit_with, lloyd_weighted, FitOptions};
     use kernels::init::initial_centers_weighted;
-    use kernels::lloyd::{fit_with, lloyd_weighted, FitOptions};
     use kernels::rng::Rng;
     for &(n, d, k) in &[(1025usize, 3usize, 5usize), (257, 33, 4), (64, 1, 9)] {
         let (rows, _) = blobs(n, d, k, (n + d) as u64);
@@ -486,7 +508,7 @@ fn weights_and_n_init_are_deterministic_everywhere() {
                     Some(&weights),
                     &mut rng,
                 );
-                lloyd_weighted(&flat, &exec, &c0, &params, tol, Some(&weights)).2
+                lloyd_weighted(&flat, &exec, &c0, &params, tol, Some(&weights)).inertia
             })
             .collect();
         let best = singles.iter().cloned().fold(f64::INFINITY, f64::min);
@@ -537,9 +559,9 @@ fn weights_and_n_init_are_deterministic_everywhere() {
 /// in any order (a k below the kept seeding, or in another stream, starts over).
 #[test]
 fn warm_started_sweep_equals_cold_sweep() {
+    use kernels::fit::{fit_with, FitOptions};
     use kernels::init::WarmSeeds;
-    use kernels::lloyd::{fit_with, FitOptions};
-    use kernels::single::Flat32;
+    use kernels::layout::Flat32;
     let (n, d) = (1500usize, 5usize);
     let (rows, _) = blobs(n, d, 9, 77);
     let weights: Vec<f64> = (0..n).map(|i| ((i * 31) % 7) as f64 * 0.5).collect();
@@ -621,8 +643,8 @@ fn warm_started_sweep_equals_cold_sweep() {
 /// weights with the same `WarmSeeds` start over (library callers may reuse one).
 #[test]
 fn warm_seeds_do_not_mix_seeds_or_weights() {
+    use kernels::fit::{fit_with, FitOptions};
     use kernels::init::WarmSeeds;
-    use kernels::lloyd::{fit_with, FitOptions};
     let (rows, _) = blobs(800, 3, 5, 8);
     let m = Matrix::from_vec(800, 3, flatten(&rows));
     let x = Flat::new(&m, KernelChoice::Auto);

@@ -4,10 +4,11 @@
 mod common;
 
 use common::*;
+use kernels::accum::{Centers, Partial};
 use kernels::data::Matrix;
 use kernels::kernel::isa::{self, Isa};
 use kernels::kernel::KernelChoice;
-use kernels::layout::{Centers, Flat, Layout, Partial};
+use kernels::layout::{Flat, Layout};
 use std::sync::Mutex;
 
 /// The ISA cap is process-wide; tests in this file take turns.
@@ -120,12 +121,12 @@ fn check(rows: &[f64], n: usize, d: usize, centers: &[f64], what: &str) {
             let row = &rows[i * d..(i + 1) * d];
             assert_eq!(
                 fl[i] as usize,
-                kernels::layout::nearest(row, centers, d),
+                kernels::distance::nearest(row, centers, d),
                 "{what}: full search label of row {i}"
             );
             let other = (0..k)
                 .filter(|&j| j != fl[i] as usize)
-                .map(|j| kernels::layout::dist2(row, &centers[j * d..(j + 1) * d]))
+                .map(|j| kernels::distance::dist2(row, &centers[j * d..(j + 1) * d]))
                 .fold(f64::INFINITY, f64::min);
             let slack = other * 64.0 * (d as f64 + 8.0) * f64::EPSILON + 1e-300;
             assert!(
@@ -191,7 +192,7 @@ fn compile_time_widths_match_scalar() {
 /// the last whole tile included.
 #[test]
 fn sums_over_several_row_groups() {
-    let group_rows = |d: usize| kernels::kernel::simd::SUM_GROUP_BYTES / (8 * d);
+    let group_rows = |d: usize| kernels::kernel::sums::SUM_GROUP_BYTES / (8 * d);
     for &d in &[16usize, 32, 64, 65, 128] {
         let n = 3 * group_rows(d) + 13;
         for &k in &[2usize, 8, 20] {

@@ -1,4 +1,4 @@
-//! `--precision f32` (kernels::single): every f32 kernel against a plain loop over the
+//! `--precision f32` (kernels::layout::flat32): every f32 kernel against a plain loop over the
 //! f32 reference distance on awkward shapes, at every SIMD level and with pulp's scalar
 //! backend; Lloyd on f32 bit-identical across thread counts and levels; and f32 results
 //! against f64 within the documented tolerances.
@@ -6,15 +6,17 @@
 mod common;
 
 use common::{ari, blobs, flatten};
+use kernels::accum::{Centers, Partial};
 use kernels::data::Matrix;
+use kernels::distance::{dist2_f32, max_magnitude_f32};
 use kernels::exec::Exec;
+use kernels::fit::{absolute_tol, fit, lloyd, Params};
 use kernels::init::Init;
 use kernels::kernel::isa::{self, Isa};
 use kernels::kernel::KernelChoice;
-use kernels::layout::{Centers, Flat, Layout, Partial};
-use kernels::lloyd::{absolute_tol, fit, lloyd, Params};
+use kernels::layout::flat32::{Flat32, BLOCK};
+use kernels::layout::{Flat, Layout};
 use kernels::rng::Rng;
-use kernels::single::{dist2_f32, max_magnitude_f32, Flat32, BLOCK};
 use std::sync::Mutex;
 
 /// The ISA cap is global: tests that set it take this lock.
@@ -257,8 +259,18 @@ fn f32_matches_f64_within_the_documented_tolerance() {
         let x64 = Flat::new(&m, KernelChoice::Auto);
         let x32 = Flat32::from_matrix(&m, KernelChoice::Auto);
         let tol = absolute_tol(&x64, &exec, params.tol);
-        let (l64, c64, i64_, _, _) = lloyd(&x64, &exec, &init, &params, tol);
-        let (l32, c32, i32_, _, _) = lloyd(&x32, &exec, &init, &params, tol);
+        let kernels::fit::Outcome {
+            labels: l64,
+            centers: c64,
+            inertia: i64_,
+            ..
+        } = lloyd(&x64, &exec, &init, &params, tol);
+        let kernels::fit::Outcome {
+            labels: l32,
+            centers: c32,
+            inertia: i32_,
+            ..
+        } = lloyd(&x32, &exec, &init, &params, tol);
         let a: Vec<usize> = l64.iter().map(|&v| v as usize).collect();
         let b: Vec<usize> = l32.iter().map(|&v| v as usize).collect();
         let ctx = format!("n={n} d={d} k={k} offset={offset}");

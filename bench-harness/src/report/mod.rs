@@ -47,7 +47,8 @@ pub struct CompareArgs {
     /// Results folders; the first is the base every other is compared with.
     #[arg(required = true, num_args = 2..)]
     pub dirs: Vec<PathBuf>,
-    /// Output folder for COMPARE.md, compare.csv and compare.svg [default: DIR_A/compare-<other machines>].
+    /// Output folder for COMPARE.md, compare.csv and compare.svg (default:
+    /// `DIR_A/compare-<other machines>`).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

@@ -16,7 +16,7 @@
 //!
 //! * with `-C target-feature=+simd128`: the flat layout (`kernels::layout::Flat`)
 //!   with `KernelChoice::Auto`, i.e. the portable pulp kernels of
-//!   `kernels::kernel::simd` at the `simd128` level (2 f64 lanes);
+//!   `kernels::kernel::assign` at the `simd128` level (2 f64 lanes);
 //! * without it: [`ScalarRows`], the same contiguous rows with the canonical scalar
 //!   loop (`kernels::kernel::scalar::assign`) and the trait's scalar seeding. Going
 //!   through `Flat` with `KernelChoice::Scalar` would not do: `Flat` picks its kernel
@@ -27,14 +27,15 @@
 //!   installed).
 //!
 //! Natively (the reference), the flat layout dispatches to AVX2/AVX-512/NEON. Every
-//! kernel returns the canonical labels (argmin of `kernels::layout::dist2`, lowest
+//! kernel returns the canonical labels (argmin of `kernels::distance::dist2`, lowest
 //! index on ties) and sums points in row order, so all builds agree bit for bit.
 
+use kernels::accum::{Centers, Partial};
 use kernels::data::Matrix;
 use kernels::exec::Exec;
+use kernels::fit::{absolute_tol, lloyd, Params};
 use kernels::init::{initial_centers, Init};
-use kernels::layout::{Centers, Layout, Partial};
-use kernels::lloyd::{absolute_tol, lloyd, Params};
+use kernels::layout::Layout;
 use kernels::rng::Rng;
 use std::fmt;
 use std::ops::Range;
@@ -238,8 +239,14 @@ impl Dataset {
             ..Params::default()
         };
         let tol_abs = absolute_tol(&x, &exec, tol);
-        let (labels, centers, inertia, iterations, converged) =
-            lloyd(&x, &exec, init, &params, tol_abs);
+        let kernels::fit::Outcome {
+            labels,
+            centers,
+            inertia,
+            iterations,
+            converged,
+            ..
+        } = lloyd(&x, &exec, init, &params, tol_abs);
         Ok(Output {
             labels,
             centers,
@@ -311,10 +318,10 @@ mod tests {
         );
         let a = lloyd(&scalar, &exec, &init, &params, tol);
         let b = lloyd(&flat, &exec, &init, &params, tol);
-        assert_eq!(a.0, b.0);
-        assert_eq!(a.1, b.1);
-        assert_eq!(a.2.to_bits(), b.2.to_bits());
-        assert_eq!(a.3, b.3);
+        assert_eq!(a.labels, b.labels);
+        assert_eq!(a.centers, b.centers);
+        assert_eq!(a.inertia.to_bits(), b.inertia.to_bits());
+        assert_eq!(a.iterations, b.iterations);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use kernels::rng::Rng;
 
 /// Blobs with std 0.5 around k random centers in [-20, 20)^d.
-pub fn data(n: usize, d: usize, k: usize) -> Vec<f64> {
+pub(crate) fn data(n: usize, d: usize, k: usize) -> Vec<f64> {
     let mut rng = Rng::for_k(1, k);
     let centers: Vec<f64> = (0..k * d).map(|_| rng.uniform() * 40.0 - 20.0).collect();
     let mut out = Vec::with_capacity(n * d);

@@ -3,13 +3,11 @@
 
 use anyhow::{bail, Context};
 use clap::{Parser, ValueEnum};
-use kernels::data::aos::Aos;
 use kernels::data::{self, centers::read_centers, Matrix};
 use kernels::exec::Exec;
 use kernels::kernel;
-use kernels::layout::{Flat, Layout};
+use kernels::layout::{Aos, Flat, Flat32, Layout};
 use kernels::output::{write_output, LabelMatrix, OutputFormat, OutputSpec};
-use kernels::single::Flat32;
 use kernels::summary::{KResult, Summary, Timings};
 use kernels::{Algorithm, Data, Init, KMeans, KernelChoice, Precision};
 use std::io::Write;

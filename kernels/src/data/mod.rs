@@ -1,17 +1,19 @@
-//! Input: the flat row-major matrix, where its rows came from, and the two layouts.
+//! Input: loading the flat row-major [`Matrix`] and where its rows came from
+//! ([`Source`]). Loading only: the layouts that run on a matrix are in
+//! [`crate::layout`].
 //!
 //! * [`csv`]: memory-mapped, parallel CSV parsing straight into the flat matrix.
 //! * [`npy`]: `.npy` (2-D, f64 or f32, C order), zero-copy for aligned f64.
 //! * [`centers`]: the `--init-centers` reader.
 //! * [`weights`]: the `--sample-weight` reader.
-//! * [`aos`]: the seed's `Vec<DataPoint>` layout.
 
-pub mod aos;
 pub mod centers;
 pub mod csv;
 pub mod npy;
 pub mod weights;
 
+use crate::accum::line_offset;
+use crate::distance::{max_magnitude, max_magnitude_f32};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use memmap2::Mmap;
@@ -76,9 +78,11 @@ impl Matrix {
         }
     }
 
+    /// Number of rows.
     pub fn n(&self) -> usize {
         self.n
     }
+    /// Number of columns.
     pub fn d(&self) -> usize {
         self.d
     }
@@ -105,12 +109,6 @@ impl Matrix {
     }
 }
 
-/// How many f64s from `p` to the next cache-line (64-byte) boundary, 0..=7 (`p` is
-/// 8-byte aligned, as every f64 allocation is).
-pub(crate) fn line_offset(p: *const f64) -> usize {
-    (64 - p as usize % 64) % 64 / 8
-}
-
 /// Elements to leave in front of `buf`'s current end so that the next value pushed
 /// starts on a cache line (64 bytes).
 pub(crate) fn line_pad(buf: &[f64]) -> usize {
@@ -120,8 +118,8 @@ pub(crate) fn line_pad(buf: &[f64]) -> usize {
 /// Moves the values `buf[offset..]` within `buf` (by at most 7 elements, growing it
 /// if needed) so that they start on a cache line, and returns the buffer and their
 /// new offset. The SIMD kernels read rows and add them into the sums with 64-byte
-/// vectors; from an ordinary allocation (16-byte aligned) each of those straddles
-/// two cache lines, ~5-10 % of an assignment pass at d = 32 (`examples/assign_probe`).
+/// vectors; from an ordinary allocation (16-byte aligned) each of those would
+/// straddle two cache lines.
 /// No copy when they are already aligned (readers pad in front, see [`line_pad`]);
 /// otherwise one `memmove` of the data, no second buffer.
 fn cache_line_aligned(mut buf: Vec<f64>, offset: usize) -> (Vec<f64>, usize) {
@@ -209,21 +207,28 @@ pub(crate) fn release_pages(map: &Mmap, range: std::ops::Range<usize>) {
 /// Where the rows came from: text rows to echo, or only numbers (then IDs are row
 /// numbers and features are formatted with shortest round-trip).
 pub enum Source {
+    /// A CSV file: each row's text, to echo in the output.
     Csv(CsvRows),
+    /// A `.npy` file: numbers only.
     Npy,
 }
 
 /// A loaded input file.
 pub struct Dataset {
+    /// The file it was loaded from.
     pub path: PathBuf,
+    /// The values.
     pub matrix: Matrix,
+    /// Where the rows came from.
     pub source: Source,
 }
 
 impl Dataset {
+    /// Number of rows.
     pub fn n(&self) -> usize {
         self.matrix.n()
     }
+    /// Number of features.
     pub fn d(&self) -> usize {
         self.matrix.d()
     }
@@ -275,16 +280,6 @@ pub fn map_file(path: &Path) -> Result<Mmap> {
     Ok(map)
 }
 
-/// The largest magnitude a coordinate may have so that no sum the fit computes can
-/// overflow: with every coordinate of the points and centers in `[-m, m]`, a squared
-/// distance is at most `4·d·m²` and the inertia (a sum over `n` rows) at most `4·n·d·m²`,
-/// which must stay below `f64::MAX`. About 2e150 for n = 256k, d = 32; data beyond it
-/// (values near ±1e300) is refused with a message to rescale, instead of producing
-/// infinite distances whose argmin would be meaningless.
-pub fn max_magnitude(n: usize, d: usize) -> f64 {
-    (f64::MAX / (4.0 * n.max(1) as f64 * d.max(1) as f64)).sqrt()
-}
-
 /// Checks [`max_magnitude`] over row-major `values` with `d` columns; `what` names the
 /// values in the message ("input" or the centers file). Values are finite already.
 pub fn check_magnitude(values: &[f64], n: usize, d: usize, what: &str) -> Result<()> {
@@ -299,9 +294,9 @@ pub fn check_magnitude(values: &[f64], n: usize, d: usize, what: &str) -> Result
 }
 
 /// [`check_magnitude`] for `--precision f32`: refuses values whose squared distances
-/// could overflow f32 ([`crate::single::max_magnitude_f32`]), naming the first one.
+/// could overflow f32 ([`crate::distance::max_magnitude_f32`]), naming the first one.
 pub fn check_magnitude_f32(values: &[f64], d: usize, what: &str) -> Result<()> {
-    let limit = crate::single::max_magnitude_f32(d);
+    let limit = max_magnitude_f32(d);
     match first_above(values, d, limit) {
         Some((row, col, v)) => Err(Error::Invalid(format!(
             "{what}: row {row}, column {col}: |{v:e}| is too large for --precision f32 \

@@ -13,8 +13,11 @@ pub const MAGIC: &[u8] = b"\x93NUMPY";
 /// The parsed header of a `.npy` file.
 #[derive(Debug, PartialEq)]
 pub struct NpyHeader {
+    /// The dtype, e.g. `<f8`.
     pub descr: String,
+    /// Whether the data is column-major.
     pub fortran_order: bool,
+    /// The array's shape.
     pub shape: Vec<usize>,
     /// Offset of the data from the start of the file.
     pub data_offset: usize,

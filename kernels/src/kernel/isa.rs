@@ -13,15 +13,21 @@ use std::sync::OnceLock;
 /// A SIMD level, ordered from narrowest to widest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Isa {
+    /// pulp's one-lane scalar backend.
     Scalar = 0,
+    /// 128-bit vectors: NEON on aarch64, simd128 on wasm32.
     Simd128 = 1,
+    /// x86-64-v3: AVX2 and FMA.
     Avx2 = 2,
+    /// x86-64-v4: AVX-512.
     Avx512 = 3,
 }
 
 impl Isa {
+    /// Every level, narrowest first.
     pub const ALL: [Isa; 4] = [Isa::Scalar, Isa::Simd128, Isa::Avx2, Isa::Avx512];
 
+    /// The level's name in reports (`neon` for 128-bit vectors on aarch64).
     pub fn name(self) -> &'static str {
         match self {
             Isa::Scalar => "scalar",

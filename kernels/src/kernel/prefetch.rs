@@ -1,11 +1,13 @@
 //! A software prefetch hint for the streaming kernels.
 //!
 //! The assignment kernel reads its rows in register tiles (a few rows, feature by
-//! feature), an order the hardware prefetchers follow poorly: at n = 262,144 the
-//! d = 32 pass ran 1.6x slower than on cache-resident data while reading only a third
-//! of the machine's bandwidth. Asking for the rows a few tiles ahead hides the memory
-//! latency. A prefetch is only a hint: it never faults and has no visible effect, so
-//! the kernels' results do not depend on it.
+//! feature), an order the hardware prefetchers follow poorly: without help a pass over
+//! data beyond the caches is latency-bound, far below the memory bandwidth. Asking
+//! for the rows a few tiles ahead hides the latency. A prefetch is only a hint: it
+//! never faults and has no visible effect, so the kernels' results do not depend on it.
+
+/// How far ahead (bytes) the assignment kernels prefetch their rows.
+pub const PREFETCH_BYTES: usize = 8192;
 
 /// Asks the CPU to bring the cache lines of `ahead` into L1, a line (64 bytes) at a
 /// time. A no-op where no prefetch instruction is wired up (wasm, other targets).

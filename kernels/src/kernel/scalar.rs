@@ -1,8 +1,9 @@
 //! The canonical scalar assignment loop over a contiguous block of rows.
 
-use crate::layout::{nearest, Centers, Partial};
+use crate::accum::{Centers, Partial};
+use crate::distance::nearest;
 
-/// Nearest center of each row of `x` by [`crate::layout::dist2`], lowest index on
+/// Nearest center of each row of `x` by [`crate::distance::dist2`], lowest index on
 /// ties ([`nearest`]); the points
 /// are added to `part` in row order when `accumulate`.
 pub fn assign(

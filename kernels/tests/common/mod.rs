@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// The reference: plain loops over `Vec<Vec<f64>>`, scikit-learn's Lloyd semantics.
 /// Returns (labels, centers, inertia, iterations).
-pub fn reference_lloyd(
+pub(crate) fn reference_lloyd(
     x: &[Vec<f64>],
     init: &[Vec<f64>],
     max_iter: usize,
@@ -18,7 +18,7 @@ pub fn reference_lloyd(
     let d = x[0].len();
     let k = init.len();
     // The crate's canonical distance, written plainly: feature t into partial t % 8,
-    // then a fixed tree (kernels::layout::dist2).
+    // then a fixed tree (kernels::distance::dist2).
     let dist = |a: &[f64], b: &[f64]| -> f64 {
         let mut p = [0.0f64; 8];
         for j in 0..a.len() {
@@ -122,7 +122,7 @@ pub fn reference_lloyd(
 }
 
 /// Standard normal by Box–Muller.
-pub fn normal(rng: &mut Rng) -> f64 {
+pub(crate) fn normal(rng: &mut Rng) -> f64 {
     let u1 = rng.uniform().max(1e-300);
     let u2 = rng.uniform();
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
@@ -130,7 +130,7 @@ pub fn normal(rng: &mut Rng) -> f64 {
 
 /// Gaussian blobs: `k` centers in a box, std 0.5, round-robin membership, shuffled.
 /// Returns (rows, true labels).
-pub fn blobs(n: usize, d: usize, k: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<usize>) {
+pub(crate) fn blobs(n: usize, d: usize, k: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<usize>) {
     let mut rng = Rng::for_k(seed, 1_000_000 + k);
     let centers: Vec<Vec<f64>> = (0..k)
         .map(|_| (0..d).map(|_| rng.uniform() * 40.0 - 20.0).collect())
@@ -156,7 +156,7 @@ pub fn blobs(n: usize, d: usize, k: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<usi
 }
 
 /// Uniformly random rows in [-1, 1)^d.
-pub fn uniform(n: usize, d: usize, seed: u64) -> Vec<Vec<f64>> {
+pub(crate) fn uniform(n: usize, d: usize, seed: u64) -> Vec<Vec<f64>> {
     let mut rng = Rng::for_k(seed, 7);
     (0..n)
         .map(|_| (0..d).map(|_| rng.uniform() * 2.0 - 1.0).collect())
@@ -164,7 +164,7 @@ pub fn uniform(n: usize, d: usize, seed: u64) -> Vec<Vec<f64>> {
 }
 
 /// Adjusted Rand index (Hubert & Arabie).
-pub fn ari(a: &[usize], b: &[usize]) -> f64 {
+pub(crate) fn ari(a: &[usize], b: &[usize]) -> f64 {
     use std::collections::HashMap;
     let n = a.len() as f64;
     let mut table: HashMap<(usize, usize), f64> = HashMap::new();
@@ -188,7 +188,7 @@ pub fn ari(a: &[usize], b: &[usize]) -> f64 {
 }
 
 /// Writes rows as the seed's CSV (`ID,feature_1..`), shortest round-trip floats.
-pub fn write_csv(path: &Path, rows: &[Vec<f64>]) {
+pub(crate) fn write_csv(path: &Path, rows: &[Vec<f64>]) {
     let d = rows.first().map_or(1, |r| r.len());
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     write!(f, "ID").unwrap();
@@ -206,6 +206,6 @@ pub fn write_csv(path: &Path, rows: &[Vec<f64>]) {
     }
 }
 
-pub fn flatten(rows: &[Vec<f64>]) -> Vec<f64> {
+pub(crate) fn flatten(rows: &[Vec<f64>]) -> Vec<f64> {
     rows.iter().flatten().copied().collect()
 }

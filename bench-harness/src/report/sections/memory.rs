@@ -5,7 +5,7 @@ use crate::report::analysis::Analysis;
 use crate::report::fmt::{self, strings, table};
 use anyhow::Result;
 
-/// Sampled peak RSS vs n, faceted like [`wall_vs_n`].
+/// Sampled peak RSS vs n, faceted like the wall-time figure.
 pub fn rss_vs_n(a: &Analysis) -> Result<String> {
     faceted(
         a,

@@ -2,19 +2,24 @@
 //! ID string and its feature vector, and its straightforward loops. Kept as the
 //! "before" of the study; deliberately not optimised.
 
-use super::{Dataset, Source};
-use crate::layout::{nearest, Centers, Layout, Partial};
+use super::Layout;
+use crate::accum::{Centers, Partial};
+use crate::data::{Dataset, Source};
+use crate::distance::nearest;
 use std::ops::Range;
 
 /// One point as the seed stored it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataPoint {
+    /// The row's ID field, as read.
     pub id: String,
+    /// The row's features.
     pub features: Vec<f64>,
 }
 
 /// The seed's `Vec<DataPoint>`.
 pub struct Aos {
+    /// The points, one heap allocation each.
     pub points: Vec<DataPoint>,
     d: usize,
 }
@@ -47,6 +52,7 @@ impl Aos {
         Aos { points, d }
     }
 
+    /// Wraps points (all of the same dimension).
     pub fn from_points(points: Vec<DataPoint>) -> Self {
         let d = points.first().map_or(0, |p| p.features.len());
         Aos { points, d }

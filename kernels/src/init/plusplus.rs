@@ -1,13 +1,8 @@
-//! Initial centers: k-means++ (the seed's D² sampling), greedy k-means++
-//! (scikit-learn's: `2 + ⌊ln k⌋` candidates per step, keep the one that lowers the
-//! potential most), random distinct rows, or explicit centers.
-//!
-//! Distances are the canonical [`dist2`](crate::layout::dist2); per-point minima
-//! are summed per fixed-size chunk and chunks in order, and the D² sample is the
-//! first row whose running sum (chunk offset + in-chunk prefix) reaches `u · total`,
-//! as NumPy's `searchsorted(cumsum, u · total)`. Every step is therefore
-//! independent of the thread count.
+//! k-means++ (the seed's D² sampling, one candidate per step) and scikit-learn's
+//! greedy k-means++ (`2 + ⌊ln k⌋` candidates per step), as a resumable state
+//! ([`PlusPlus`]) so a sweep can extend the seeding of `k` to `k + 1`.
 
+use super::random::draw;
 use crate::exec::Exec;
 use crate::layout::Layout;
 use crate::rng::Rng;
@@ -15,149 +10,9 @@ use crate::rng::Rng;
 /// Rows per chunk of the seeding passes (fixed: results depend on it, threads don't).
 pub const SEED_CHUNK: usize = 4096;
 
-/// How to choose the initial centers.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Init {
-    /// D² sampling, one candidate per step (the seed's).
-    KMeansPlusPlus,
-    /// scikit-learn's greedy k-means++ (`2 + ⌊ln k⌋` candidates per step).
-    GreedyKMeansPlusPlus,
-    /// `k` distinct rows chosen uniformly.
-    Random,
-    /// Given centers, `k × d` row-major.
-    Explicit(Vec<f64>),
-}
-
-impl Init {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Init::KMeansPlusPlus => "k-means++",
-            Init::GreedyKMeansPlusPlus => "greedy-k-means++",
-            Init::Random => "random",
-            Init::Explicit(_) => "explicit",
-        }
-    }
-}
-
-/// Number of candidates per step of greedy k-means++ (scikit-learn's rule).
-pub fn greedy_trials(k: usize) -> usize {
-    2 + (k as f64).ln().floor() as usize
-}
-
-/// Candidates per step of a k-means++ seeding of `k` centers (`None` for `random` and
-/// explicit centers).
-pub fn trials(init: &Init, k: usize) -> Option<usize> {
-    match init {
-        Init::KMeansPlusPlus => Some(1),
-        Init::GreedyKMeansPlusPlus => Some(greedy_trials(k)),
-        Init::Random | Init::Explicit(_) => None,
-    }
-}
-
-/// The RNG stream of the seeding of `k` centers ([`Rng::for_start`]). k-means++ and
-/// greedy k-means++ use one stream per number of candidates per step (one for every k
-/// with plain k-means++; k = 1–2, 3–7, 8–20, 21–54, … with greedy's `2 + ⌊ln k⌋`), so
-/// the seeding of `k` centers is the first `k` centers of that stream's seeding: it
-/// does not depend on which other k are fitted, and the seeding of `k + 1` extends the
-/// seeding of `k` ([`PlusPlus`], `--warm-start`). `random` uses one stream per k.
-pub fn stream(init: &Init, k: usize) -> u64 {
-    match trials(init, k) {
-        Some(t) => (1 << 32) | t as u64,
-        None => k as u64,
-    }
-}
-
-/// The weights seeding uses: `None` when there are none or all are equal (equal
-/// weights take exactly the unweighted path).
-pub fn effective_weights(weights: Option<&[f64]>) -> Option<&[f64]> {
-    weights.filter(|w| !w.iter().all(|&v| v == w[0]))
-}
-
-/// Chooses `k` initial centers (`k × d` row-major). `k ≤ n` is the caller's check.
-pub fn initial_centers<L: Layout>(
-    x: &L,
-    exec: &Exec,
-    k: usize,
-    init: &Init,
-    rng: &mut Rng,
-) -> Vec<f64> {
-    initial_centers_weighted(x, exec, k, init, None, rng)
-}
-
-/// [`initial_centers`] with sample weights (scikit-learn's semantics): the first
-/// k-means++ center is drawn with probability proportional to the weight, every next
-/// one proportionally to `w_i · D²_i`, greedy candidates are compared by
-/// `Σ w_i · min(D²_i, d²(x_i, c))`, and `random` draws rows without replacement with
-/// probability proportional to the weight. Equal weights (all 1, or any constant) take
-/// exactly the unweighted code path, so they give exactly the unweighted centers. `k`
-/// must not exceed the number of rows with a positive weight (the caller's check).
-pub fn initial_centers_weighted<L: Layout>(
-    x: &L,
-    exec: &Exec,
-    k: usize,
-    init: &Init,
-    weights: Option<&[f64]>,
-    rng: &mut Rng,
-) -> Vec<f64> {
-    let weights = effective_weights(weights);
-    match init {
-        Init::KMeansPlusPlus => kmeans_pp(x, exec, k, 1, weights, rng),
-        Init::GreedyKMeansPlusPlus => kmeans_pp(x, exec, k, greedy_trials(k), weights, rng),
-        Init::Random => match weights {
-            None => random_rows(x, k, rng),
-            Some(w) => weighted_rows(x, k, w, rng),
-        },
-        Init::Explicit(c) => c.clone(),
-    }
-}
-
-fn random_rows<L: Layout>(x: &L, k: usize, rng: &mut Rng) -> Vec<f64> {
-    // Partial Fisher–Yates over the indices: the first k of a uniform permutation.
-    let n = x.n();
-    let mut idx: Vec<usize> = (0..n).collect();
-    let mut out = Vec::with_capacity(k * x.d());
-    let mut buf = Vec::new();
-    for i in 0..k {
-        let j = i + rng.index(n - i);
-        idx.swap(i, j);
-        out.extend_from_slice(x.row(idx[i], &mut buf));
-    }
-    out
-}
-
-/// `k` distinct rows drawn without replacement, each draw proportional to the weight
-/// among the rows not drawn yet (NumPy's `choice(n, k, replace=False, p=w / Σw)`).
-fn weighted_rows<L: Layout>(x: &L, k: usize, w: &[f64], rng: &mut Rng) -> Vec<f64> {
-    let mut taken = vec![false; w.len()];
-    let mut left: f64 = w.iter().sum();
-    let mut out = Vec::with_capacity(k * x.d());
-    let mut buf = Vec::new();
-    for _ in 0..k {
-        let i = draw(w, &taken, rng.uniform() * left);
-        taken[i] = true;
-        left -= w[i];
-        out.extend_from_slice(x.row(i, &mut buf));
-    }
-    out
-}
-
-/// The first row not `taken` with a positive weight whose running weight sum exceeds
-/// `r` (or the last such row).
-fn draw(w: &[f64], taken: &[bool], r: f64) -> usize {
-    let mut acc = 0.0;
-    let mut last = 0;
-    for (i, (&v, &t)) in w.iter().zip(taken).enumerate() {
-        if t || v <= 0.0 {
-            continue;
-        }
-        acc += v;
-        last = i;
-        if acc > r {
-            return i;
-        }
-    }
-    last
-}
+// The seeding's chunks start on the f32 layout's block boundaries.
+const _: () =
+    assert!(SEED_CHUNK / crate::kernel::f32::BLOCK * crate::kernel::f32::BLOCK == SEED_CHUNK);
 
 /// Chunk `c`'s row range.
 fn chunk_rows(c: usize, n: usize) -> std::ops::Range<usize> {
@@ -189,7 +44,7 @@ fn sample(closest: &[f64], weights: Option<&[f64]>, chunk_sums: &[f64], r: f64) 
 }
 
 /// k-means++ with `trials` candidates per step.
-fn kmeans_pp<L: Layout>(
+pub(crate) fn kmeans_pp<L: Layout>(
     x: &L,
     exec: &Exec,
     k: usize,
@@ -398,100 +253,6 @@ impl PlusPlus {
             }
             self.centers.extend_from_slice(&c);
             self.count += 1;
-        }
-    }
-}
-
-/// k-means++ seedings kept between the fits of a sweep (`--warm-start`), one per start
-/// of `--n-init`: the seeding of `k` continues the kept seeding of a smaller k when
-/// both use the same RNG stream ([`stream`]), instead of starting over. The centers
-/// are exactly those of [`initial_centers_weighted`] with the start's stream; only the
-/// work is saved (for greedy k-means++, up to k = 54 the passes of about one seeding of
-/// the band's largest k instead of one per k). Holds `8·n` bytes per start.
-pub struct WarmSeeds {
-    slots: Vec<std::sync::Mutex<Option<WarmSlot>>>,
-}
-
-impl std::fmt::Debug for WarmSeeds {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "WarmSeeds({} starts)", self.slots.len())
-    }
-}
-
-struct WarmSlot {
-    /// What the kept seeding was made from: it continues only the same seeding.
-    key: WarmKey,
-    pp: PlusPlus,
-    rng: Rng,
-}
-
-#[derive(PartialEq)]
-struct WarmKey {
-    stream: u64,
-    seed: u64,
-    n: usize,
-    d: usize,
-    /// The weights' address and length (the same slice, not just equal values).
-    weights: Option<(usize, usize)>,
-}
-
-impl WarmSeeds {
-    /// Room for `starts` starts.
-    pub fn new(starts: usize) -> Self {
-        WarmSeeds {
-            slots: (0..starts.max(1))
-                .map(|_| std::sync::Mutex::new(None))
-                .collect(),
-        }
-    }
-
-    /// The initial centers of start `s` for `k` under `seed`: the same as
-    /// [`initial_centers_weighted`] with `Rng::for_start(seed, stream(init, k), s)`.
-    /// `None` for `random` and explicit centers (nothing to reuse) and for a start
-    /// beyond [`WarmSeeds::new`]'s count; the caller then seeds from scratch.
-    #[allow(clippy::too_many_arguments)]
-    pub fn centers<L: Layout>(
-        &self,
-        x: &L,
-        exec: &Exec,
-        k: usize,
-        init: &Init,
-        weights: Option<&[f64]>,
-        seed: u64,
-        s: usize,
-    ) -> Option<Vec<f64>> {
-        let trials = trials(init, k)?;
-        let slot = self.slots.get(s)?;
-        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
-        let weights = effective_weights(weights);
-        let d = x.d();
-        let key = WarmKey {
-            stream: stream(init, k),
-            seed,
-            n: x.n(),
-            d,
-            weights: weights.map(|w| (w.as_ptr() as usize, w.len())),
-        };
-        // Taken out while it is extended: a panic leaves the slot empty, never half
-        // updated.
-        let mut w = match slot.take() {
-            Some(w) if w.key == key && w.pp.count() <= k => w,
-            _ => {
-                let mut rng = Rng::for_start(seed, key.stream, s);
-                let pp = PlusPlus::new(x, exec, trials, weights, &mut rng);
-                WarmSlot { key, pp, rng }
-            }
-        };
-        w.pp.extend(x, exec, k, weights, &mut w.rng);
-        let centers = w.pp.centers(k, d).to_vec();
-        *slot = Some(w);
-        Some(centers)
-    }
-
-    /// Drops the kept seedings (their memory).
-    pub fn clear(&self) {
-        for s in &self.slots {
-            *s.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
     }
 }
