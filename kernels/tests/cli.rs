@@ -474,7 +474,10 @@ fn bad_input_corpus() {
         ),
         (vec!["--k-max", "2", "--init", "kmeans"], "invalid value"),
         (vec!["--k-max", "2", "--layout", "soa"], "invalid value"),
-        (vec!["--k-max", "2", "--kernel", "gpu"], "unknown kernel"),
+        (
+            vec!["--k-max", "2", "--kernel", "gpu"],
+            "[possible values: scalar, simd, auto]",
+        ),
         (vec!["--k-max", "2", "--tol", "-1"], "--tol must be"),
         (
             vec!["--k-max", "2", "--max-iter", "0"],
