@@ -1,4 +1,4 @@
-//! Memory-mapped, parallel CSV parsing into the flat matrix.
+//! Memory-mapped (or streamed), parallel CSV parsing into the flat matrix.
 //!
 //! Format (see DESIGN.md): a header line `ID,feature_1,…,feature_d` (names are free;
 //! d is the number of columns after the first), then one row per line. Accepted: a
@@ -8,26 +8,44 @@
 //! infinite values, and values beyond the f64 range. Quoted fields may not contain
 //! line breaks.
 //!
-//! The body is parsed in windows of a few chunks of about [`CHUNK_BYTES`]
-//! each, cut at line ends; the chunks of a window are parsed in parallel and appended
-//! in order, then the window's pages are released, so the mapped file never stays
-//! resident: peak memory is the f64 matrix plus about one window.
+//! The body is cut at line ends into chunks of about [`CHUNK_BYTES`]; a window of a
+//! few chunks per thread is parsed in parallel, each chunk into its own reused
+//! buffer, and the buffers are then copied in parallel into their places in the
+//! matrix (allocated once, zeroed lazily by the kernel, so its page faults are taken
+//! by all threads). A chunk's pages of the mapped file are released as soon as it is
+//! parsed, so the mapping never stays resident: peak memory is the f64 matrix plus
+//! about one window.
+//!
+//! Rows are parsed by a fast path first ([`fast_row`]): an unquoted ID, then `d`
+//! numbers of the form `-?digits[.digits]` with at most 19 significant digits, each
+//! followed directly by the separator, converted exactly ([`fast_number`]). Any
+//! other row (quotes, spaces, exponents, long mantissas, blank lines, errors) is
+//! parsed again from its start by the general path, which uses `fast_float2`, so
+//! values, IDs and error positions do not depend on which path ran.
+//!
+//! Inputs that cannot be mapped (pipes, `-` for stdin) are read by a second thread in
+//! blocks ([`load_csv_stream`]); the text so far is cut at its last line end and
+//! parsed by the same windows, so values and errors are the same as for a file.
 
-use super::{release_pages, CsvRows, Dataset, Matrix, Source};
+use super::{release_pages_covering, CsvRows, Dataset, Matrix, Source, Text};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use memmap2::Mmap;
+use std::io::Read;
 use std::path::Path;
 
 /// Bytes of CSV per parallel task: large enough that scheduling costs nothing, small
-/// enough that a window of them stays a few MB.
+/// enough that a window of them stays a few MB and a chunk's output stays in L2.
 pub const CHUNK_BYTES: usize = 256 * 1024;
-/// Chunks per window per thread (at least [`MIN_WINDOW_CHUNKS`] in all): the unit
-/// after which parsed pages are released. The window only bounds memory; results do
-/// not depend on it.
-pub const WINDOW_CHUNKS_PER_THREAD: usize = 2;
+/// Chunks per window per thread (at least [`MIN_WINDOW_CHUNKS`] in all). The threads
+/// wait for each other at the end of a window (its rows are then copied in order), so
+/// more chunks per window waste less time there; the window bounds the chunk buffers
+/// only. Results do not depend on it.
+pub const WINDOW_CHUNKS_PER_THREAD: usize = 8;
 /// Smallest window, in chunks.
 pub const MIN_WINDOW_CHUNKS: usize = 4;
+/// Bytes a stream is read in (per `read` round of the reader thread).
+pub const STREAM_BLOCK_BYTES: usize = 1 << 20;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -39,11 +57,243 @@ struct RowError {
     message: String,
 }
 
+/// One chunk's rows. Reused from window to window, so its buffers are allocated (and
+/// their pages faulted in) once per task slot, not once per chunk.
 #[derive(Default)]
 struct ChunkOut {
     values: Vec<f64>,
     starts: Vec<u64>,
     lens: Vec<u32>,
+    /// The first bad row of the chunk; the rows before it are kept, those after it
+    /// are not parsed.
+    err: Option<RowError>,
+}
+
+/// `10^i` for `i ≤ 22`: exact in f64 (5^22 < 2^53).
+const POW10_F64: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Most digits after the point the fast path takes: the range of [`POW5_128`].
+const FAST_MAX_FRAC: usize = 27;
+
+/// `5^q` for `q = -27..=0` as the 128-bit normalized, truncated-up significands that
+/// the Eisel-Lemire algorithm multiplies by (entry `q + 27`, high word first): the
+/// same values as fast_float's table, computed here by long division
+/// (`⌊2^(z+127) / 5^-q⌋ + 1` with `2^(z-1) < 5^-q < 2^z`).
+static POW5_128: [(u64, u64); FAST_MAX_FRAC + 1] = pow5_table();
+
+const fn pow5_table() -> [(u64, u64); FAST_MAX_FRAC + 1] {
+    let mut t = [(0u64, 0u64); FAST_MAX_FRAC + 1];
+    t[FAST_MAX_FRAC] = (1 << 63, 0);
+    let mut e = 1;
+    while e <= FAST_MAX_FRAC {
+        let p = 5u64.pow(e as u32) as u128;
+        let z = 128 - p.leading_zeros();
+        // ⌊2^(z+127) / p⌋: the first quotient bit is 1 (2^z / p in (1, 2)), then 127 more.
+        let mut r = (1u128 << z) - p;
+        let mut quot: u128 = 1;
+        let mut i = 0;
+        while i < 127 {
+            r <<= 1;
+            quot <<= 1;
+            if r >= p {
+                r -= p;
+                quot |= 1;
+            }
+            i += 1;
+        }
+        let c = quot + 1;
+        t[FAST_MAX_FRAC - e] = ((c >> 64) as u64, c as u64);
+        e += 1;
+    }
+    t
+}
+
+/// Eight ASCII digits at `b[i..i + 8]`, as one little-endian word, if all are digits.
+#[inline(always)]
+fn eight_digits(b: &[u8], i: usize) -> Option<u64> {
+    let v = u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?);
+    let a = v.wrapping_add(0x4646_4646_4646_4646);
+    let s = v.wrapping_sub(0x3030_3030_3030_3030);
+    ((a | s) & 0x8080_8080_8080_8080 == 0).then_some(v)
+}
+
+/// The value of eight ASCII digits (first digit in the low byte), SWAR.
+#[inline(always)]
+fn parse_eight(mut v: u64) -> u64 {
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 0x000F_4240_0000_0064;
+    const MUL2: u64 = 0x0000_2710_0000_0001;
+    v -= 0x3030_3030_3030_3030;
+    v = (v * 10) + (v >> 8);
+    (((v & MASK).wrapping_mul(MUL1)).wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2))) >> 32
+}
+
+/// Accumulates the digits at `b[i..]` into `w` (wrapping; the caller bounds the
+/// count) and returns the index after the last digit.
+#[inline(always)]
+fn digits(b: &[u8], mut i: usize, w: &mut u64) -> usize {
+    while let Some(v) = eight_digits(b, i) {
+        *w = w.wrapping_mul(100_000_000).wrapping_add(parse_eight(v));
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        let dg = c.wrapping_sub(b'0');
+        if dg > 9 {
+            break;
+        }
+        *w = w.wrapping_mul(10).wrapping_add(dg as u64);
+        i += 1;
+    }
+    i
+}
+
+/// Parses `-?digits[.digits]` at `b[i..]` and returns the value and the index after
+/// it, or `None` when the text has another form (sign `+`, exponent, no digit on one
+/// side of the point, …), more than 19 significant digits or more than
+/// [`FAST_MAX_FRAC`] digits after the point; those go to the general parser. When
+/// it returns a value, it is the correctly rounded f64 of the decimal, so the same
+/// as `fast_float2::parse` of the same text (tests check this on random and edge
+/// cases): with `w` the digits as an integer and `f` the digits after the point,
+/// the value is `w / 10^f`; exact when `w ≤ 2^53` and `f ≤ 22` (one IEEE division
+/// of two exact values, Clinger's fast path), else computed by Eisel-Lemire, which
+/// is exact or declines (then `None`).
+#[inline(always)]
+pub(crate) fn fast_number(b: &[u8], i: usize) -> Option<(f64, usize)> {
+    let neg = b.get(i) == Some(&b'-');
+    let start = i + neg as usize;
+    let mut w: u64 = 0;
+    let mut end = digits(b, start, &mut w);
+    if end == start {
+        return None;
+    }
+    let mut frac = 0;
+    if b.get(end) == Some(&b'.') {
+        let f0 = end + 1;
+        end = digits(b, f0, &mut w);
+        frac = end - f0;
+        if frac == 0 {
+            return None;
+        }
+    }
+    if end - start - (frac > 0) as usize > 19 && significant_digits(&b[start..end]) > 19 {
+        return None;
+    }
+    let v = decimal_to_f64(w, frac)?;
+    Some((if neg { -v } else { v }, end))
+}
+
+/// Digits of `s` (digits and at most one point) after its leading zeros.
+#[cold]
+fn significant_digits(s: &[u8]) -> usize {
+    s.iter()
+        .filter(|c| c.is_ascii_digit())
+        .skip_while(|&&c| c == b'0')
+        .count()
+}
+
+/// `w / 10^frac` correctly rounded, for `w < 10^19` (exact integer), or `None` when
+/// this fast conversion does not apply.
+#[inline(always)]
+fn decimal_to_f64(w: u64, frac: usize) -> Option<f64> {
+    if w == 0 {
+        return Some(0.0);
+    }
+    if frac > FAST_MAX_FRAC {
+        return None;
+    }
+    if w <= 1 << 53 && frac <= 22 {
+        return Some(w as f64 / POW10_F64[frac]);
+    }
+    eisel_lemire(w, -(frac as i32))
+}
+
+/// The Eisel-Lemire conversion of `w × 10^q` (`w ≠ 0`, `-27 ≤ q ≤ 0`) to the nearest
+/// f64, following fast_float's `compute_float` (the range keeps every result normal
+/// and finite, so its subnormal and overflow branches are not needed); `None` in the
+/// rare cases the 128-bit product cannot decide the rounding.
+#[inline(always)]
+fn eisel_lemire(w: u64, q: i32) -> Option<f64> {
+    const MANT: i32 = 52;
+    let lz = w.leading_zeros();
+    let w = w << lz;
+    let (hi5, lo5) = POW5_128[(q + FAST_MAX_FRAC as i32) as usize];
+    let r = (w as u128) * (hi5 as u128);
+    let (mut lo, mut hi) = (r as u64, (r >> 64) as u64);
+    const MASK: u64 = u64::MAX >> (MANT + 3);
+    if hi & MASK == MASK {
+        let s_hi = (((w as u128) * (lo5 as u128)) >> 64) as u64;
+        lo = lo.wrapping_add(s_hi);
+        if s_hi > lo {
+            hi = hi.wrapping_add(1);
+        }
+    }
+    // (`lo == u64::MAX` needs no check: q is inside fast_float's safe -27..=55.)
+    let upperbit = (hi >> 63) as i32;
+    let shift = upperbit + 64 - MANT - 3;
+    let mut mantissa = hi >> shift;
+    let power = ((q.wrapping_mul(152_170 + 65536)) >> 16) + 63;
+    let mut power2 = power + upperbit - lz as i32 + 1023;
+    if power2 <= 0 {
+        return None;
+    }
+    if lo <= 1 && (-4..=23).contains(&q) && mantissa & 3 == 1 && (mantissa << shift) == hi {
+        mantissa &= !1;
+    }
+    mantissa += mantissa & 1;
+    mantissa >>= 1;
+    if mantissa >= 2 << MANT {
+        mantissa = 1 << MANT;
+        power2 += 1;
+    }
+    mantissa &= !(1 << MANT);
+    if power2 >= 0x7FF {
+        return None;
+    }
+    Some(f64::from_bits(mantissa | (power2 as u64) << MANT))
+}
+
+/// Parses the row starting at `pos` by the fast path: an unquoted ID up to the
+/// first comma, then `d` fields that [`fast_number`] takes whole, separated by
+/// commas and ended by `\n`, `\r\n` or the end of `b`. Pushes the `d` values and
+/// returns the row's length (without line ending) and where the next row starts; on
+/// `None` the caller removes any values pushed and parses the row again by the
+/// general path, which accepts the same rows with the same values (and more).
+#[inline(always)]
+fn fast_row(b: &[u8], pos: usize, d: usize, out: &mut Vec<f64>) -> Option<(usize, usize)> {
+    if b.get(pos) == Some(&b'"') {
+        return None;
+    }
+    let mut i = pos;
+    loop {
+        match b.get(i) {
+            Some(b',') => break,
+            Some(b'\n') | None => return None,
+            _ => i += 1,
+        }
+    }
+    for _ in 1..d {
+        let (v, e) = fast_number(b, i + 1)?;
+        if b.get(e) != Some(&b',') {
+            return None;
+        }
+        out.push(v);
+        i = e;
+    }
+    let (v, e) = fast_number(b, i + 1)?;
+    let (len, next) = match b.get(e) {
+        None => (e - pos, e),
+        Some(b'\n') => (e - pos, e + 1),
+        Some(b'\r') if b.get(e + 1) == Some(&b'\n') => (e - pos, e + 2),
+        _ => return None,
+    };
+    if len > u32::MAX as usize {
+        return None;
+    }
+    out.push(v);
+    Some((len, next))
 }
 
 /// Splits the ID field off a row: returns the ID (without quotes) and the offset of
@@ -195,59 +445,298 @@ fn parse_features(
     Ok(())
 }
 
-/// Parses the lines of `bytes` (which starts at absolute offset `base`).
-fn parse_chunk(bytes: &[u8], base: usize, d: usize) -> std::result::Result<ChunkOut, RowError> {
-    let mut out = ChunkOut {
-        values: Vec::with_capacity(bytes.len() / 8),
-        ..Default::default()
-    };
+/// Parses the lines of `bytes` (which starts at absolute offset `base`) into `out`
+/// (cleared first), stopping at the first bad row.
+fn parse_chunk(bytes: &[u8], base: usize, d: usize, out: &mut ChunkOut) {
+    out.values.clear();
+    out.starts.clear();
+    out.lens.clear();
+    out.err = None;
+    // A row holds at least 2 bytes per value (`,0`): enough room for most files.
+    out.values.reserve(bytes.len() / 8);
     let mut pos = 0;
     while pos < bytes.len() {
+        let mark = out.values.len();
+        if let Some((len, next)) = fast_row(bytes, pos, d, &mut out.values) {
+            out.starts.push((base + pos) as u64);
+            out.lens.push(len as u32);
+            pos = next;
+            continue;
+        }
+        out.values.truncate(mark);
         let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
         let mut line = &bytes[pos..end];
         if let [rest @ .., b'\r'] = line {
             line = rest;
         }
         if !line.is_empty() {
-            let err = |column: usize, message: String| RowError {
-                offset: base + pos,
-                column,
-                message,
+            let err = |column: usize, message: String| {
+                Some(RowError {
+                    offset: base + pos,
+                    column,
+                    message,
+                })
             };
             let (_, first) = split_id(line);
             let Some(first) = first else {
-                if line.first() == Some(&b'"') && closing_quote(line, 0).is_none() {
-                    return Err(err(1, "unterminated quoted field".into()));
-                }
-                return Err(err(
-                    count_fields(line).min(d + 1),
-                    format!("row has 1 field, the header has {}", d + 1),
-                ));
+                out.err = if line.first() == Some(&b'"') && closing_quote(line, 0).is_none() {
+                    err(1, "unterminated quoted field".into())
+                } else {
+                    err(
+                        count_fields(line).min(d + 1),
+                        format!("row has 1 field, the header has {}", d + 1),
+                    )
+                };
+                return;
             };
             if line.len() > u32::MAX as usize {
-                return Err(err(1, "line longer than 4 GiB".into()));
+                out.err = err(1, "line longer than 4 GiB".into());
+                return;
             }
-            parse_features(line, first, d, &mut out.values).map_err(|(c, m)| err(c, m))?;
+            if let Err((c, m)) = parse_features(line, first, d, &mut out.values) {
+                out.err = err(c, m);
+                return;
+            }
             out.starts.push((base + pos) as u64);
             out.lens.push(line.len() as u32);
         }
         pos = end + 1;
     }
-    Ok(out)
 }
 
 /// 1-based line number of absolute byte offset `offset`.
-fn line_of(map: &[u8], offset: usize) -> u64 {
-    memchr::memchr_iter(b'\n', &map[..offset]).count() as u64 + 1
+fn line_of(text: &[u8], offset: usize) -> u64 {
+    memchr::memchr_iter(b'\n', &text[..offset]).count() as u64 + 1
 }
 
 /// Cuts `[start, end)` into chunks of about `chunk_bytes` ending at line ends.
-fn next_chunk_end(map: &[u8], start: usize, end: usize, chunk_bytes: usize) -> usize {
+fn next_chunk_end(text: &[u8], start: usize, end: usize, chunk_bytes: usize) -> usize {
     let nominal = start + chunk_bytes;
     if nominal >= end {
         return end;
     }
-    memchr::memchr(b'\n', &map[nominal..end]).map_or(end, |e| nominal + e + 1)
+    memchr::memchr(b'\n', &text[nominal..end]).map_or(end, |e| nominal + e + 1)
+}
+
+/// The header: where it is (without BOM and line ending), d, and where the body
+/// starts. `text` holds at least the whole first line.
+fn parse_header(path: &Path, text: &[u8]) -> Result<(std::ops::Range<usize>, usize, usize)> {
+    let body0 = if text.starts_with(BOM) { BOM.len() } else { 0 };
+    let header_end = memchr::memchr(b'\n', &text[body0..]).map_or(text.len(), |e| body0 + e);
+    let mut header = body0..header_end;
+    if text[header.clone()].last() == Some(&b'\r') {
+        header.end -= 1;
+    }
+    let parse_err = |column: usize, message: String| Error::Parse {
+        path: path.to_path_buf(),
+        line: 1,
+        column,
+        message,
+    };
+    let header_line = &text[header.clone()];
+    if header_line.trim_ascii().is_empty() {
+        return Err(parse_err(1, "the header line is empty".into()));
+    }
+    let fields = split_fields(header_line).map_err(|(c, m)| parse_err(c, m))?;
+    if fields.len() < 2 {
+        return Err(parse_err(
+            1,
+            "no feature columns: the header must be ID,feature_1,…,feature_d".into(),
+        ));
+    }
+    Ok((header, fields.len() - 1, (header_end + 1).min(text.len())))
+}
+
+/// The rows parsed so far, and the reused per-chunk buffers.
+struct Sink<'p> {
+    path: &'p Path,
+    d: usize,
+    /// `pad` zeros (so the values start on a cache line), the `n × d` values, then
+    /// zeros not yet written (room reserved from the size estimate).
+    values: Vec<f64>,
+    pad: usize,
+    /// Values written, including `pad`.
+    filled: usize,
+    starts: Vec<u64>,
+    lens: Vec<u32>,
+    outs: Vec<ChunkOut>,
+    ranges: Vec<(usize, usize)>,
+    window: usize,
+    chunk_bytes: usize,
+    /// `(body start, total bytes)` of a mapped file: the basis of the size estimate.
+    /// `None` for a stream, whose matrix grows as needed.
+    size: Option<(usize, usize)>,
+}
+
+impl<'p> Sink<'p> {
+    fn new(path: &'p Path, d: usize, exec: &Exec, chunk_bytes: usize) -> Self {
+        Sink {
+            path,
+            d,
+            values: Vec::new(),
+            pad: 0,
+            filled: 0,
+            starts: Vec::new(),
+            lens: Vec::new(),
+            outs: Vec::new(),
+            ranges: Vec::new(),
+            window: (WINDOW_CHUNKS_PER_THREAD * exec.threads()).max(MIN_WINDOW_CHUNKS),
+            chunk_bytes: chunk_bytes.max(1),
+            size: None,
+        }
+    }
+
+    /// Parses the lines of `text[from..to]` (`to` is the end of `text` or just past a
+    /// line end) and appends their rows. `map`, when given, is the mapping `text`
+    /// lives in: each chunk's pages are released once it is parsed.
+    fn parse(
+        &mut self,
+        text: &[u8],
+        from: usize,
+        to: usize,
+        exec: &Exec,
+        map: Option<&Mmap>,
+    ) -> Result<()> {
+        let d = self.d;
+        let mut pos = from;
+        while pos < to {
+            self.ranges.clear();
+            while self.ranges.len() < self.window && pos < to {
+                let e = next_chunk_end(text, pos, to, self.chunk_bytes);
+                self.ranges.push((pos, e));
+                pos = e;
+            }
+            let nr = self.ranges.len();
+            if self.outs.len() < nr {
+                self.outs.resize_with(nr, ChunkOut::default);
+            }
+            let ranges = &self.ranges;
+            exec.for_each(&mut self.outs[..nr], |i, out| {
+                let (s, e) = ranges[i];
+                parse_chunk(&text[s..e], s, d, out);
+                if let Some(map) = map {
+                    release_pages_covering(map, s..e);
+                }
+            });
+            let mut add = 0;
+            for i in 0..nr {
+                if let Some(e) = self.outs[i].err.take() {
+                    return Err(Error::Parse {
+                        path: self.path.to_path_buf(),
+                        line: line_of(text, e.offset),
+                        column: e.column,
+                        message: e.message,
+                    });
+                }
+                if self.values.is_empty() && !self.outs[i].starts.is_empty() {
+                    self.reserve(self.outs[i].starts.len())?;
+                }
+                add += self.outs[i].values.len();
+            }
+            if add == 0 {
+                continue;
+            }
+            let need = self.filled + add;
+            if self.values.len() < need {
+                // The estimate was short (or this is a stream): grow geometrically,
+                // zeroing only what is written now.
+                self.values.reserve(
+                    need.max(self.values.len() + self.values.len() / 2) - self.values.len(),
+                );
+                self.values.resize(need, 0.0);
+            }
+            let mut dst: Vec<&mut [f64]> = Vec::with_capacity(nr);
+            let mut rest = &mut self.values[self.filled..need];
+            for out in &self.outs[..nr] {
+                let (a, b) = std::mem::take(&mut rest).split_at_mut(out.values.len());
+                dst.push(a);
+                rest = b;
+            }
+            // In parallel: the copies also take the first-touch page faults of the
+            // matrix, which cost about as much as the copies themselves.
+            exec.for_each_zip(&mut self.outs[..nr], &mut dst, |_, out, dst| {
+                dst.copy_from_slice(&out.values)
+            });
+            for out in &self.outs[..nr] {
+                self.starts.extend_from_slice(&out.starts);
+                self.lens.extend_from_slice(&out.lens);
+            }
+            self.filled = need;
+        }
+        Ok(())
+    }
+
+    /// Allocates the matrix when the first rows are known: for a mapped file, for the
+    /// whole file from the first chunk's bytes per row plus a margin (zeroed lazily
+    /// by the kernel: pages never written never become resident); for a stream, for
+    /// this window's rows (it then grows).
+    fn reserve(&mut self, first_rows: usize) -> Result<()> {
+        let d = self.d;
+        let first_bytes = (self.ranges[0].1 - self.ranges[0].0).max(1);
+        let est_rows = match self.size {
+            Some((body_start, total)) => {
+                // A row holds at least 2d bytes, which caps the estimate.
+                let body = total - body_start;
+                let est_rows =
+                    ((first_rows as f64 * body as f64 / first_bytes as f64 * 1.02) as usize + 16)
+                        .min(body / (2 * d) + 1);
+                // Fail early, before the memory is touched, when the matrix cannot fit.
+                let need = (est_rows as u64).saturating_mul(d as u64 * 8 + 12);
+                if let Some(avail) = super::available_memory() {
+                    if need > avail {
+                        return Err(Error::format(
+                            self.path,
+                            format!(
+                                "too large for this machine's memory: about {} rows × {d} features need {:.1} GB, {:.1} GB are available",
+                                est_rows,
+                                need as f64 / 1e9,
+                                avail as f64 / 1e9
+                            ),
+                        ));
+                    }
+                }
+                est_rows
+            }
+            None => first_rows * self.window,
+        };
+        // `vec![0.0; _]` asks the allocator for zeroed memory: a large one is fresh
+        // pages from the kernel, not written here, so they are faulted in by the
+        // parallel copies (and never, beyond the rows the file really has).
+        self.values = vec![0.0; est_rows.saturating_mul(d).saturating_add(7)];
+        // Room in front so the values start on a cache line.
+        self.pad = super::line_offset(self.values.as_ptr());
+        self.filled = self.pad;
+        if self.values.len() < self.pad {
+            self.values.resize(self.pad, 0.0);
+        }
+        let _ = self.starts.try_reserve_exact(est_rows);
+        let _ = self.lens.try_reserve_exact(est_rows);
+        Ok(())
+    }
+
+    fn finish(mut self, header: std::ops::Range<usize>, text: Text) -> Result<Dataset> {
+        let n = self.starts.len();
+        if n == 0 {
+            return Err(Error::format(
+                self.path,
+                "no data rows (the file has only a header)",
+            ));
+        }
+        self.values.truncate(self.filled);
+        self.values.shrink_to_fit();
+        self.starts.shrink_to_fit();
+        self.lens.shrink_to_fit();
+        Ok(Dataset {
+            path: self.path.to_path_buf(),
+            matrix: Matrix::from_padded(n, self.d, self.values, self.pad),
+            source: Source::Csv(CsvRows {
+                text,
+                header,
+                starts: self.starts,
+                lens: self.lens,
+            }),
+        })
+    }
 }
 
 /// Parses a mapped CSV file. See the module docs for the format.
@@ -263,116 +752,124 @@ pub fn load_csv_chunked(
     exec: &Exec,
     chunk_bytes: usize,
 ) -> Result<Dataset> {
-    let chunk_bytes = chunk_bytes.max(1);
-    let bytes: &[u8] = &map;
-    let body0 = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
-    let header_end = memchr::memchr(b'\n', &bytes[body0..]).map_or(bytes.len(), |e| body0 + e);
-    let mut header = body0..header_end;
-    if bytes[header.clone()].last() == Some(&b'\r') {
-        header.end -= 1;
-    }
-    let parse_err = |line: u64, column: usize, message: String| Error::Parse {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message,
-    };
-    let header_line = &bytes[header.clone()];
-    if header_line.trim_ascii().is_empty() {
-        return Err(parse_err(1, 1, "the header line is empty".into()));
-    }
-    let fields = split_fields(header_line).map_err(|(c, m)| parse_err(1, c, m))?;
-    if fields.len() < 2 {
-        return Err(parse_err(
-            1,
-            1,
-            "no feature columns: the header must be ID,feature_1,…,feature_d".into(),
-        ));
-    }
-    let d = fields.len() - 1;
-    let body_start = (header_end + 1).min(bytes.len());
-    let total = bytes.len();
+    // Pages are released only from a mapped regular file; a mapping that
+    // `map_file` filled from a stream is anonymous memory, which releasing would zero.
+    let file_backed = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    let text: &[u8] = &map;
+    let (header, d, body_start) = parse_header(path, text)?;
+    let mut sink = Sink::new(path, d, exec, chunk_bytes);
+    sink.size = Some((body_start, text.len()));
+    sink.parse(
+        text,
+        body_start,
+        text.len(),
+        exec,
+        file_backed.then_some(&map),
+    )?;
+    sink.finish(
+        header,
+        if file_backed {
+            Text::Mapped(map)
+        } else {
+            Text::Anon(map)
+        },
+    )
+}
 
-    let mut values: Vec<f64> = Vec::new();
-    let mut pad = 0;
-    let mut starts: Vec<u64> = Vec::new();
-    let mut lens: Vec<u32> = Vec::new();
-    let mut pos = body_start;
-    let mut outs: Vec<std::result::Result<ChunkOut, RowError>> = Vec::new();
-    let window = (WINDOW_CHUNKS_PER_THREAD * exec.threads()).max(MIN_WINDOW_CHUNKS);
-    let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(window);
-    while pos < total {
-        ranges.clear();
-        while ranges.len() < window && pos < total {
-            let e = next_chunk_end(bytes, pos, total, chunk_bytes);
-            ranges.push((pos, e));
-            pos = e;
-        }
-        outs.clear();
-        outs.resize_with(ranges.len(), || Ok(ChunkOut::default()));
-        exec.for_each(&mut outs, |i, slot| {
-            let (s, e) = ranges[i];
-            *slot = parse_chunk(&bytes[s..e], s, d);
-        });
-        for out in outs.drain(..) {
-            let out = out.map_err(|e| parse_err(line_of(bytes, e.offset), e.column, e.message))?;
-            if values.capacity() == 0 && !out.starts.is_empty() {
-                // Reserve for the whole file from the first rows' bytes per row, plus
-                // a margin; pages never touched never become resident. A row holds at
-                // least 2d bytes, which caps the estimate. Best effort: on failure
-                // the vectors simply grow.
-                let first_bytes = (ranges[0].1 - ranges[0].0).max(1);
-                let body = total - body_start;
-                let est_rows = ((out.starts.len() as f64 * body as f64 / first_bytes as f64 * 1.02)
-                    as usize
-                    + 16)
-                    .min(body / (2 * d) + 1);
-                // Fail early, before the memory is touched, when the matrix cannot fit.
-                let need = (est_rows as u64).saturating_mul(d as u64 * 8 + 12);
-                if let Some(avail) = super::available_memory() {
-                    if need > avail {
-                        return Err(Error::format(
-                            path,
-                            format!(
-                                "too large for this machine's memory: about {} rows × {d} features need {:.1} GB, {:.1} GB are available",
-                                est_rows,
-                                need as f64 / 1e9,
-                                avail as f64 / 1e9
-                            ),
-                        ));
-                    }
+/// Parses a CSV read from a stream (a pipe, stdin): the same rows, values and errors
+/// as [`load_csv`] on a file with the same bytes. `first` holds bytes already read
+/// from the stream. A second thread reads blocks of `block_bytes` while the text
+/// read so far is parsed, in windows ending at a line end, on `exec`; the whole text
+/// is kept (the output echoes rows from it), so peak memory is the text plus the
+/// matrix.
+pub fn load_csv_stream(
+    path: &Path,
+    first: Vec<u8>,
+    reader: impl Read + Send,
+    exec: &Exec,
+    chunk_bytes: usize,
+    block_bytes: usize,
+) -> Result<Dataset> {
+    let block_bytes = block_bytes.max(1);
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(4);
+    let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    // `move`: the receiver is dropped when parsing stops (even on an error), which
+    // stops the reader thread before the scope joins it.
+    std::thread::scope(move |scope| {
+        scope.spawn(move || read_blocks(reader, block_bytes, full_tx, free_rx));
+        let mut text = first;
+        let mut parsed = 0;
+        let mut head: Option<(std::ops::Range<usize>, Sink)> = None;
+        let window_bytes = |s: &Sink| s.window.saturating_mul(s.chunk_bytes);
+        loop {
+            let eof = match full_rx.recv() {
+                Ok(Ok(block)) => {
+                    text.extend_from_slice(&block);
+                    let _ = free_tx.send(block);
+                    false
                 }
-                let _ = values.try_reserve_exact(est_rows.saturating_mul(d) + 7);
-                // Room in front so the values start on a cache line.
-                pad = super::line_pad(&values);
-                values.resize(pad, 0.0);
-                let _ = starts.try_reserve_exact(est_rows);
-                let _ = lens.try_reserve_exact(est_rows);
+                Ok(Err(e)) => return Err(Error::io(path, e)),
+                Err(_) => true,
+            };
+            if head.is_none() {
+                if !eof && memchr::memchr(b'\n', &text).is_none() {
+                    continue;
+                }
+                if text.is_empty() {
+                    return Err(Error::format(path, "file is empty"));
+                }
+                let (header, d, body_start) = parse_header(path, &text)?;
+                parsed = body_start;
+                head = Some((header, Sink::new(path, d, exec, chunk_bytes)));
             }
-            values.extend_from_slice(&out.values);
-            starts.extend_from_slice(&out.starts);
-            lens.extend_from_slice(&out.lens);
+            let (_, sink) = head.as_mut().expect("header parsed");
+            let cut = if eof {
+                text.len()
+            } else {
+                memchr::memrchr(b'\n', &text[parsed..]).map_or(parsed, |e| parsed + e + 1)
+            };
+            if eof || cut - parsed >= window_bytes(sink) {
+                sink.parse(&text, parsed, cut, exec, None)?;
+                parsed = cut;
+            }
+            if eof {
+                let (header, sink) = head.take().expect("header parsed");
+                return sink.finish(header, Text::Owned(text));
+            }
         }
-        release_pages(&map, ranges[0].0..pos);
-    }
-    let n = starts.len();
-    if n == 0 {
-        return Err(Error::format(
-            path,
-            "no data rows (the file has only a header)",
-        ));
-    }
-    values.shrink_to_fit();
-    starts.shrink_to_fit();
-    lens.shrink_to_fit();
-    Ok(Dataset {
-        path: path.to_path_buf(),
-        matrix: Matrix::from_padded(n, d, values, pad),
-        source: Source::Csv(CsvRows {
-            map,
-            header,
-            starts,
-            lens,
-        }),
     })
+}
+
+/// The reader thread of [`load_csv_stream`]: sends full blocks (the last one may be
+/// shorter) until the end of the stream or an error; reuses the blocks sent back.
+fn read_blocks(
+    mut reader: impl Read,
+    block_bytes: usize,
+    full: std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
+    free: std::sync::mpsc::Receiver<Vec<u8>>,
+) {
+    loop {
+        let mut block = free.try_recv().unwrap_or_default();
+        block.resize(block_bytes, 0);
+        let mut len = 0;
+        while len < block_bytes {
+            match reader.read(&mut block[len..]) {
+                Ok(0) => break,
+                Ok(r) => len += r,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = full.send(Err(e));
+                    return;
+                }
+            }
+        }
+        if len == 0 {
+            return;
+        }
+        block.truncate(len);
+        // The receiver is gone when the parse failed: stop reading.
+        if full.send(Ok(block)).is_err() {
+            return;
+        }
+    }
 }

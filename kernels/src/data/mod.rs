@@ -1,6 +1,7 @@
 //! Input: the flat row-major matrix, where its rows came from, and the two layouts.
 //!
-//! * [`csv`]: memory-mapped, parallel CSV parsing straight into the flat matrix.
+//! * [`csv`]: memory-mapped (or streamed from a pipe), parallel CSV parsing straight
+//!   into the flat matrix.
 //! * [`npy`]: `.npy` (2-D, f64 or f32, C order), zero-copy for aligned f64.
 //! * [`centers`]: the `--init-centers` reader.
 //! * [`weights`]: the `--sample-weight` reader.
@@ -15,6 +16,7 @@ pub mod weights;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use memmap2::Mmap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Storage of the `n × d` matrix: owned, or borrowed straight from a mapped `.npy`.
@@ -49,7 +51,7 @@ impl Matrix {
     }
 
     /// Wraps `buf[pad..]` (a reader may leave room in front so that the values start
-    /// on a cache line without moving them; see [`line_pad`]).
+    /// on a cache line without moving them; see [`line_offset`]).
     pub(crate) fn from_padded(n: usize, d: usize, buf: Vec<f64>, pad: usize) -> Self {
         assert_eq!(
             buf.len() - pad,
@@ -111,18 +113,12 @@ pub(crate) fn line_offset(p: *const f64) -> usize {
     (64 - p as usize % 64) % 64 / 8
 }
 
-/// Elements to leave in front of `buf`'s current end so that the next value pushed
-/// starts on a cache line (64 bytes).
-pub(crate) fn line_pad(buf: &[f64]) -> usize {
-    line_offset(buf.as_ptr_range().end)
-}
-
 /// Moves the values `buf[offset..]` within `buf` (by at most 7 elements, growing it
 /// if needed) so that they start on a cache line, and returns the buffer and their
 /// new offset. The SIMD kernels read rows and add them into the sums with 64-byte
 /// vectors; from an ordinary allocation (16-byte aligned) each of those straddles
 /// two cache lines, ~5-10 % of an assignment pass at d = 32 (`examples/assign_probe`).
-/// No copy when they are already aligned (readers pad in front, see [`line_pad`]);
+/// No copy when they are already aligned (readers pad in front, see [`line_offset`]);
 /// otherwise one `memmove` of the data, no second buffer.
 fn cache_line_aligned(mut buf: Vec<f64>, offset: usize) -> (Vec<f64>, usize) {
     let len = buf.len() - offset;
@@ -140,10 +136,29 @@ fn cache_line_aligned(mut buf: Vec<f64>, offset: usize) -> (Vec<f64>, usize) {
     (buf, target)
 }
 
+/// The text of a CSV input: the mapped file, another mapping (one that
+/// [`map_file`] filled from a stream: its pages must never be released, that would
+/// zero them), or the bytes read from a stream.
+pub(crate) enum Text {
+    Mapped(Mmap),
+    Anon(Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Text {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Text::Mapped(m) | Text::Anon(m) => m,
+            Text::Owned(v) => v,
+        }
+    }
+}
+
 /// Where each row's text lives in the input file, so output can echo the ID and
 /// feature fields byte for byte instead of re-formatting them.
 pub struct CsvRows {
-    pub(crate) map: Mmap,
+    pub(crate) text: Text,
     /// The header line without BOM and line ending.
     pub(crate) header: std::ops::Range<usize>,
     /// Byte offset of each row's first byte.
@@ -155,12 +170,12 @@ pub struct CsvRows {
 impl CsvRows {
     /// The header line, as in the file (without BOM and line ending).
     pub fn header(&self) -> &[u8] {
-        &self.map[self.header.clone()]
+        &self.text[self.header.clone()]
     }
     /// Row `i`'s text, without line ending.
     pub fn row_bytes(&self, i: usize) -> &[u8] {
         let s = self.starts[i] as usize;
-        &self.map[s..s + self.lens[i] as usize]
+        &self.text[s..s + self.lens[i] as usize]
     }
     /// Byte range of rows `rows` in the file (for releasing pages once used).
     pub(crate) fn byte_span(&self, rows: std::ops::Range<usize>) -> std::ops::Range<usize> {
@@ -171,10 +186,13 @@ impl CsvRows {
         let last = rows.end - 1;
         s..self.starts[last] as usize + self.lens[last] as usize
     }
-    /// Drops the pages of `range` from this process's resident set. They are read
-    /// again from the page cache if touched later.
+    /// Drops the pages of `range` from this process's resident set, for a mapped
+    /// file (they are read again from the page cache if touched later); text read
+    /// from a stream stays in memory.
     pub(crate) fn release(&self, range: std::ops::Range<usize>) {
-        release_pages(&self.map, range);
+        if let Text::Mapped(map) = &self.text {
+            release_pages(map, range);
+        }
     }
     /// The ID field of row `i` (unquoted as written in the file).
     pub fn id_bytes(&self, i: usize) -> &[u8] {
@@ -186,11 +204,30 @@ impl CsvRows {
 /// Tells the kernel this process no longer needs the mapped pages in `range`
 /// (rounded inward to whole pages). Best effort: errors are ignored, they only cost
 /// memory.
-#[cfg_attr(not(unix), allow(unused_variables))]
 pub(crate) fn release_pages(map: &Mmap, range: std::ops::Range<usize>) {
     const PAGE: usize = 4096;
-    let start = range.start.div_ceil(PAGE) * PAGE;
-    let end = (range.end / PAGE) * PAGE;
+    release_page_range(
+        map,
+        range.start.div_ceil(PAGE) * PAGE,
+        (range.end / PAGE) * PAGE,
+    );
+}
+
+/// [`release_pages`] rounded outward: also the pages `range` shares with its
+/// neighbours. For the CSV parser, whose chunks are parsed in parallel: dropping a
+/// page that another thread still reads only makes that thread fault it back in
+/// from the page cache, with the same bytes.
+pub(crate) fn release_pages_covering(map: &Mmap, range: std::ops::Range<usize>) {
+    const PAGE: usize = 4096;
+    release_page_range(
+        map,
+        (range.start / PAGE) * PAGE,
+        range.end.div_ceil(PAGE).saturating_mul(PAGE).min(map.len()),
+    );
+}
+
+#[cfg_attr(not(unix), allow(unused_variables))]
+fn release_page_range(map: &Mmap, start: usize, end: usize) {
     #[cfg(unix)]
     if end > start && end <= map.len() {
         // SAFETY: the mapping is a read-only, file-backed mapping (memmap2 `Mmap`).
@@ -247,17 +284,73 @@ pub fn available_memory() -> Option<u64> {
 
 /// Loads a CSV or `.npy` file (chosen by the `.npy` magic bytes, not the extension).
 /// CSV is parsed on `exec`'s threads; the result never depends on their number.
+/// A path that is not a regular file (a pipe, `/dev/stdin`, `<(zcat …)`, or `-` for
+/// stdin) is read as a stream: a CSV is parsed while it is read, with the same
+/// results and errors as from a file.
 pub fn load(path: &Path, exec: &Exec) -> Result<Dataset> {
-    let map = map_file(path)?;
-    if map.starts_with(npy::MAGIC) {
-        npy::load_npy(path, map)
+    let Some(mut reader) = open_stream(path)? else {
+        let map = map_file(path)?;
+        return if map.starts_with(npy::MAGIC) {
+            npy::load_npy(path, map)
+        } else {
+            csv::load_csv(path, map, exec)
+        };
+    };
+    let mut first = Vec::new();
+    (&mut reader)
+        .take(npy::MAGIC.len() as u64)
+        .read_to_end(&mut first)
+        .map_err(|e| Error::io(path, e))?;
+    if first.starts_with(npy::MAGIC) {
+        npy::load_npy(path, read_to_map(path, first, reader)?)
     } else {
-        csv::load_csv(path, map, exec)
+        csv::load_csv_stream(
+            path,
+            first,
+            reader,
+            exec,
+            csv::CHUNK_BYTES,
+            csv::STREAM_BLOCK_BYTES,
+        )
     }
 }
 
-/// Opens and maps a regular file read-only, with errors a user can act on.
+/// `-` (stdin) or a path that exists and is not a regular file or a directory (a
+/// pipe, a character device): opened for reading as a stream. `None` for anything
+/// else, which [`map_file`] maps (or explains why not).
+fn open_stream(path: &Path) -> Result<Option<Box<dyn Read + Send>>> {
+    if path.as_os_str() == "-" {
+        return Ok(Some(Box::new(std::io::stdin())));
+    }
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+            Ok(Some(Box::new(file)))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Reads the rest of a stream (after `first`) into an anonymous read-only mapping,
+/// so that the readers of mapped files can take it.
+fn read_to_map(path: &Path, mut first: Vec<u8>, mut reader: impl Read) -> Result<Mmap> {
+    reader
+        .read_to_end(&mut first)
+        .map_err(|e| Error::io(path, e))?;
+    if first.is_empty() {
+        return Err(Error::format(path, "file is empty"));
+    }
+    let mut map = memmap2::MmapMut::map_anon(first.len()).map_err(|e| Error::io(path, e))?;
+    map.copy_from_slice(&first);
+    map.make_read_only().map_err(|e| Error::io(path, e))
+}
+
+/// Opens and maps a regular file read-only, with errors a user can act on. A stream
+/// (see [`load`]) is read whole into memory instead.
 pub fn map_file(path: &Path) -> Result<Mmap> {
+    if let Some(reader) = open_stream(path)? {
+        return read_to_map(path, Vec::new(), reader);
+    }
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
         return Err(Error::format(path, "is a directory, expected a file"));
