@@ -48,6 +48,9 @@ pub const MIN_WINDOW_CHUNKS: usize = 4;
 pub const STREAM_BLOCK_BYTES: usize = 1 << 20;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// More than the kernel maps around a page fault of a file mapping (its default
+/// `fault_around_bytes` is 64 KiB).
+const FAULT_AROUND: usize = 128 * 1024;
 
 /// A parse failure inside a chunk, before it is turned into a file/line/column error.
 struct RowError {
@@ -183,6 +186,23 @@ pub(crate) fn fast_number(b: &[u8], i: usize) -> Option<(f64, usize)> {
     }
     let v = decimal_to_f64(w, frac)?;
     Some((if neg { -v } else { v }, end))
+}
+
+/// The fast path's value of a whole field, `None` when it leaves the field to the
+/// general parser. For tests, which check it against [`general_value`].
+#[doc(hidden)]
+pub fn fast_value(field: &[u8]) -> Option<f64> {
+    match fast_number(field, 0) {
+        Some((v, end)) if end == field.len() => Some(v),
+        _ => None,
+    }
+}
+
+/// The general parser's value of a field (`fast_float2` after trimming spaces), or
+/// its error message. For tests.
+#[doc(hidden)]
+pub fn general_value(field: &[u8]) -> std::result::Result<f64, String> {
+    parse_number(field)
 }
 
 /// Digits of `s` (digits and at most one point) after its leading zeros.
@@ -618,6 +638,13 @@ impl<'p> Sink<'p> {
                     release_pages_covering(map, s..e);
                 }
             });
+            if let Some(map) = map {
+                // A page fault maps the pages around it too (fault-around, 64 KiB by
+                // default), so a chunk's first fault maps pages of the chunk before
+                // it again, perhaps already released; sweep the window once more,
+                // with the previous window's tail (cheap: few pages are mapped).
+                release_pages_covering(map, self.ranges[0].0.saturating_sub(FAULT_AROUND)..pos);
+            }
             let mut add = 0;
             for i in 0..nr {
                 if let Some(e) = self.outs[i].err.take() {
