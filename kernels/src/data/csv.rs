@@ -114,15 +114,6 @@ const fn pow5_table() -> [(u64, u64); FAST_MAX_FRAC + 1] {
     t
 }
 
-/// Eight ASCII digits at `b[i..i + 8]`, as one little-endian word, if all are digits.
-#[inline(always)]
-fn eight_digits(b: &[u8], i: usize) -> Option<u64> {
-    let v = u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?);
-    let a = v.wrapping_add(0x4646_4646_4646_4646);
-    let s = v.wrapping_sub(0x3030_3030_3030_3030);
-    ((a | s) & 0x8080_8080_8080_8080 == 0).then_some(v)
-}
-
 /// The value of eight ASCII digits (first digit in the low byte), SWAR.
 #[inline(always)]
 fn parse_eight(mut v: u64) -> u64 {
@@ -134,13 +125,50 @@ fn parse_eight(mut v: u64) -> u64 {
     (((v & MASK).wrapping_mul(MUL1)).wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2))) >> 32
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `v` that is zero, exactly (no carries between
+/// bytes).
+#[inline(always)]
+fn zero_bytes(v: u64) -> u64 {
+    !((((v & !HIGH) + !HIGH) | v) | !HIGH)
+}
+
+/// The high bit of each byte of `v` that is not an ASCII digit, exactly.
+#[inline(always)]
+fn non_digits(v: u64) -> u64 {
+    let x = v & !HIGH;
+    let ge_0 = x.wrapping_add(0x50 * ONES) & HIGH;
+    let ge_colon = x.wrapping_add(0x46 * ONES) & HIGH;
+    !(ge_0 & !ge_colon & !v) & HIGH
+}
+
+/// `10^i` for `i < 8`.
+const POW10_U64: [u64; 8] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000];
+
 /// Accumulates the digits at `b[i..]` into `w` (wrapping; the caller bounds the
-/// count) and returns the index after the last digit.
+/// count) and returns the index after the last digit. Eight bytes at a time: a
+/// word's leading digits are counted from its non-digit mask and converted in one
+/// go (shifted so that zeros stand in front of them), so the loop branches once per
+/// eight digits, not once per digit.
 #[inline(always)]
 fn digits(b: &[u8], mut i: usize, w: &mut u64) -> usize {
-    while let Some(v) = eight_digits(b, i) {
-        *w = w.wrapping_mul(100_000_000).wrapping_add(parse_eight(v));
-        i += 8;
+    while let Some(word) = b.get(i..i + 8) {
+        let v = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        let nd = non_digits(v);
+        if nd == 0 {
+            *w = w.wrapping_mul(100_000_000).wrapping_add(parse_eight(v));
+            i += 8;
+            continue;
+        }
+        let r = nd.trailing_zeros() as usize / 8;
+        if r > 0 {
+            let s = (8 - r) * 8;
+            let t = (v << s) | (0x30 * ONES) >> (64 - s);
+            *w = w.wrapping_mul(POW10_U64[r]).wrapping_add(parse_eight(t));
+        }
+        return i + r;
     }
     while let Some(&c) = b.get(i) {
         let dg = c.wrapping_sub(b'0');
@@ -168,7 +196,15 @@ pub(crate) fn fast_number(b: &[u8], i: usize) -> Option<(f64, usize)> {
     let neg = b.get(i) == Some(&b'-');
     let start = i + neg as usize;
     let mut w: u64 = 0;
-    let mut end = digits(b, start, &mut w);
+    // One digit before the point is common enough (values in (-10, 10)) to skip
+    // the word-wise scan for it.
+    let mut end = match (b.get(start), b.get(start + 1)) {
+        (Some(&c), Some(b'.')) if c.is_ascii_digit() => {
+            w = (c - b'0') as u64;
+            start + 1
+        }
+        _ => digits(b, start, &mut w),
+    };
     if end == start {
         return None;
     }
@@ -276,30 +312,42 @@ fn eisel_lemire(w: u64, q: i32) -> Option<f64> {
 }
 
 /// Parses the row starting at `pos` by the fast path: an unquoted ID up to the
-/// first comma, then `d` fields that [`fast_number`] takes whole, separated by
-/// commas and ended by `\n`, `\r\n` or the end of `b`. Pushes the `d` values and
-/// returns the row's length (without line ending) and where the next row starts; on
-/// `None` the caller removes any values pushed and parses the row again by the
-/// general path, which accepts the same rows with the same values (and more).
+/// first comma, then `out.len()` fields that [`fast_number`] takes whole, separated
+/// by commas and ended by `\n`, `\r\n` or the end of `b`. Writes the values to `out`
+/// and returns the row's length (without line ending) and where the next row
+/// starts; on `None` the caller parses the row again by the general path, which
+/// accepts the same rows with the same values (and more).
 #[inline(always)]
-fn fast_row(b: &[u8], pos: usize, d: usize, out: &mut Vec<f64>) -> Option<(usize, usize)> {
+fn fast_row(b: &[u8], pos: usize, out: &mut [f64]) -> Option<(usize, usize)> {
     if b.get(pos) == Some(&b'"') {
         return None;
     }
     let mut i = pos;
+    // The ID: up to the first comma, which must come before the line end.
     loop {
-        match b.get(i) {
-            Some(b',') => break,
-            Some(b'\n') | None => return None,
-            _ => i += 1,
+        if let Some(word) = b.get(i..i + 8) {
+            let v = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+            let hit = zero_bytes(v ^ (b',' as u64 * ONES)) | zero_bytes(v ^ (b'\n' as u64 * ONES));
+            if hit == 0 {
+                i += 8;
+                continue;
+            }
+            i += hit.trailing_zeros() as usize / 8;
+        } else {
+            i += b[i..].iter().position(|&c| c == b',' || c == b'\n')?;
         }
+        if b[i] != b',' {
+            return None;
+        }
+        break;
     }
-    for _ in 1..d {
+    let (last, first) = out.split_last_mut()?;
+    for slot in first {
         let (v, e) = fast_number(b, i + 1)?;
         if b.get(e) != Some(&b',') {
             return None;
         }
-        out.push(v);
+        *slot = v;
         i = e;
     }
     let (v, e) = fast_number(b, i + 1)?;
@@ -312,7 +360,7 @@ fn fast_row(b: &[u8], pos: usize, d: usize, out: &mut Vec<f64>) -> Option<(usize
     if len > u32::MAX as usize {
         return None;
     }
-    out.push(v);
+    *last = v;
     Some((len, next))
 }
 
@@ -477,7 +525,9 @@ fn parse_chunk(bytes: &[u8], base: usize, d: usize, out: &mut ChunkOut) {
     let mut pos = 0;
     while pos < bytes.len() {
         let mark = out.values.len();
-        if let Some((len, next)) = fast_row(bytes, pos, d, &mut out.values) {
+        // Room for the row first (cheaper than a push per value).
+        out.values.resize(mark + d, 0.0);
+        if let Some((len, next)) = fast_row(bytes, pos, &mut out.values[mark..]) {
             out.starts.push((base + pos) as u64);
             out.lens.push(len as u32);
             pos = next;
@@ -567,13 +617,73 @@ fn parse_header(path: &Path, text: &[u8]) -> Result<(std::ops::Range<usize>, usi
     Ok((header, fields.len() - 1, (header_end + 1).min(text.len())))
 }
 
+/// The matrix being filled: `len()` f64s, zero where not written yet.
+enum Buf {
+    /// Anonymous memory with transparent huge pages requested (Linux): a 64 MB
+    /// matrix then takes ~32 page faults instead of ~16 000 (each a few µs on a VM),
+    /// and pages never written never become resident. Used when the size is known
+    /// in advance (a mapped file).
+    Anon(memmap2::MmapMut),
+    /// A vector (zeroed by the allocator, or grown as rows come).
+    Vec(Vec<f64>),
+}
+
+impl Buf {
+    /// Zeroed room for `len` values: anonymous memory aligned to 2 MiB inside, or
+    /// a vector when that fails (other platforms).
+    fn zeroed(len: usize, huge: bool) -> Buf {
+        const HUGE: usize = 2 << 20;
+        if huge {
+            if let Ok(map) = memmap2::MmapMut::map_anon(len.saturating_mul(8).saturating_add(HUGE))
+            {
+                #[cfg(target_os = "linux")]
+                let _ = map.advise(memmap2::Advice::HugePage);
+                return Buf::Anon(map);
+            }
+        }
+        Buf::Vec(vec![0.0; len])
+    }
+
+    fn values(&mut self) -> &mut [f64] {
+        match self {
+            Buf::Anon(map) => bytemuck::cast_slice_mut(&mut map[..]),
+            Buf::Vec(v) => v,
+        }
+    }
+
+    fn len(&mut self) -> usize {
+        self.values().len()
+    }
+
+    /// Makes room for at least `need` values, keeping the first `filled`.
+    fn grow(&mut self, filled: usize, need: usize) {
+        if self.len() >= need {
+            return;
+        }
+        if let Buf::Anon(map) = self {
+            // The estimate was short: move to a vector (rare; costs one copy).
+            let mut v = Vec::with_capacity(need + need / 2);
+            v.extend_from_slice(&bytemuck::cast_slice::<u8, f64>(&map[..])[..filled]);
+            *self = Buf::Vec(v);
+        }
+        if let Buf::Vec(v) = self {
+            if v.len() < need {
+                // Geometric growth, zeroing only what is written now.
+                v.reserve(need.max(v.len() + v.len() / 2) - v.len());
+                v.resize(need, 0.0);
+            }
+        }
+    }
+}
+
 /// The rows parsed so far, and the reused per-chunk buffers.
 struct Sink<'p> {
     path: &'p Path,
     d: usize,
-    /// `pad` zeros (so the values start on a cache line), the `n × d` values, then
-    /// zeros not yet written (room reserved from the size estimate).
-    values: Vec<f64>,
+    /// `pad` zeros (so the values start on a cache line, or a huge page), the
+    /// `n × d` values, then zeros not yet written (room reserved from the size
+    /// estimate). `None` until the first rows are parsed.
+    values: Option<Buf>,
     pad: usize,
     /// Values written, including `pad`.
     filled: usize,
@@ -593,7 +703,7 @@ impl<'p> Sink<'p> {
         Sink {
             path,
             d,
-            values: Vec::new(),
+            values: None,
             pad: 0,
             filled: 0,
             starts: Vec::new(),
@@ -655,7 +765,7 @@ impl<'p> Sink<'p> {
                         message: e.message,
                     });
                 }
-                if self.values.is_empty() && !self.outs[i].starts.is_empty() {
+                if self.values.is_none() && !self.outs[i].starts.is_empty() {
                     self.reserve(self.outs[i].starts.len())?;
                 }
                 add += self.outs[i].values.len();
@@ -664,16 +774,11 @@ impl<'p> Sink<'p> {
                 continue;
             }
             let need = self.filled + add;
-            if self.values.len() < need {
-                // The estimate was short (or this is a stream): grow geometrically,
-                // zeroing only what is written now.
-                self.values.reserve(
-                    need.max(self.values.len() + self.values.len() / 2) - self.values.len(),
-                );
-                self.values.resize(need, 0.0);
-            }
+            let values = self.values.as_mut().expect("reserved at the first rows");
+            // More room when the estimate was short, or for a stream.
+            values.grow(self.filled, need);
             let mut dst: Vec<&mut [f64]> = Vec::with_capacity(nr);
-            let mut rest = &mut self.values[self.filled..need];
+            let mut rest = &mut values.values()[self.filled..need];
             for out in &self.outs[..nr] {
                 let (a, b) = std::mem::take(&mut rest).split_at_mut(out.values.len());
                 dst.push(a);
@@ -726,16 +831,21 @@ impl<'p> Sink<'p> {
             }
             None => first_rows * self.window,
         };
-        // `vec![0.0; _]` asks the allocator for zeroed memory: a large one is fresh
-        // pages from the kernel, not written here, so they are faulted in by the
-        // parallel copies (and never, beyond the rows the file really has).
-        self.values = vec![0.0; est_rows.saturating_mul(d).saturating_add(7)];
-        // Room in front so the values start on a cache line.
-        self.pad = super::line_offset(self.values.as_ptr());
+        // Zeroed memory that is not written here (fresh pages from the kernel), so
+        // its page faults are taken by the parallel copies, and never beyond the rows
+        // the file really has.
+        let len = est_rows.saturating_mul(d);
+        let mut values = Buf::zeroed(len.saturating_add(7), self.size.is_some());
+        // Room in front so the values start on a cache line (on a huge page for
+        // the anonymous map).
+        let ptr = values.values().as_ptr();
+        self.pad = match values {
+            Buf::Anon(_) => ((2 << 20) - ptr as usize % (2 << 20)) % (2 << 20) / 8,
+            Buf::Vec(_) => super::line_offset(ptr),
+        };
         self.filled = self.pad;
-        if self.values.len() < self.pad {
-            self.values.resize(self.pad, 0.0);
-        }
+        values.grow(self.pad, self.pad);
+        self.values = Some(values);
         let _ = self.starts.try_reserve_exact(est_rows);
         let _ = self.lens.try_reserve_exact(est_rows);
         Ok(())
@@ -749,13 +859,19 @@ impl<'p> Sink<'p> {
                 "no data rows (the file has only a header)",
             ));
         }
-        self.values.truncate(self.filled);
-        self.values.shrink_to_fit();
         self.starts.shrink_to_fit();
         self.lens.shrink_to_fit();
+        let matrix = match self.values.expect("rows were parsed") {
+            Buf::Anon(map) => Matrix::from_anon(n, self.d, map, self.pad * 8),
+            Buf::Vec(mut v) => {
+                v.truncate(self.filled);
+                v.shrink_to_fit();
+                Matrix::from_padded(n, self.d, v, self.pad)
+            }
+        };
         Ok(Dataset {
             path: self.path.to_path_buf(),
-            matrix: Matrix::from_padded(n, self.d, self.values, self.pad),
+            matrix,
             source: Source::Csv(CsvRows {
                 text,
                 header,

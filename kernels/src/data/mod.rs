@@ -24,6 +24,12 @@ enum Storage {
     /// The values are `buf[offset..offset + n * d]`, starting on a cache line (see
     /// [`cache_line_aligned`]).
     Owned { buf: Vec<f64>, offset: usize },
+    /// Anonymous memory the CSV parser filled (see `csv::Buf`): the values are
+    /// `map[offset..]` as f64s, `offset` a multiple of 64 bytes.
+    Anon {
+        map: memmap2::MmapMut,
+        offset: usize,
+    },
     /// f64 data inside a read-only mapping, at `offset` bytes, suitably aligned.
     Mapped {
         map: Mmap,
@@ -66,6 +72,19 @@ impl Matrix {
         }
     }
 
+    /// Wraps `n × d` values in `map` from byte `offset` (a multiple of 64).
+    pub(crate) fn from_anon(n: usize, d: usize, map: memmap2::MmapMut, offset: usize) -> Self {
+        assert!(
+            offset.is_multiple_of(64) && offset + n * d * 8 <= map.len(),
+            "matrix shape does not match its buffer"
+        );
+        Matrix {
+            n,
+            d,
+            storage: Storage::Anon { map, offset },
+        }
+    }
+
     pub(crate) fn from_mapped(n: usize, d: usize, map: Mmap, offset: usize) -> Self {
         Matrix {
             n,
@@ -89,6 +108,9 @@ impl Matrix {
     pub fn as_slice(&self) -> &[f64] {
         match &self.storage {
             Storage::Owned { buf, offset } => &buf[*offset..*offset + self.n * self.d],
+            Storage::Anon { map, offset } => {
+                bytemuck::cast_slice(&map[*offset..*offset + self.n * self.d * 8])
+            }
             Storage::Mapped { map, offset, len } => {
                 bytemuck::cast_slice(&map[*offset..*offset + len * 8])
             }
