@@ -94,6 +94,29 @@ impl Exec {
                 .for_each(|(i, (x, p))| f(i, x, p)),
         }
     }
+    /// Like [`Exec::for_each`], over pairs of items from two slices of equal length.
+    pub fn for_each_zip<A: Send, B: Send>(
+        &self,
+        a: &mut [A],
+        b: &mut [B],
+        f: impl Fn(usize, &mut A, &mut B) + Sync,
+    ) {
+        assert_eq!(a.len(), b.len());
+        match &self.pool {
+            Some(pool) if a.len() > 1 => pool.install(|| {
+                a.par_iter_mut()
+                    .zip(b.par_iter_mut())
+                    .with_max_len(1)
+                    .enumerate()
+                    .for_each(|(i, (x, y))| f(i, x, y))
+            }),
+            _ => a
+                .iter_mut()
+                .zip(b.iter_mut())
+                .enumerate()
+                .for_each(|(i, (x, y))| f(i, x, y)),
+        }
+    }
 }
 
 /// Cores this process may run on (asked once: `available_parallelism` reads the

@@ -9,8 +9,10 @@
 //!                                  parallel scheme, the machine's FMA peak and bandwidth
 //! distance                         leaf: the canonical distances, the rounding bound
 //! accum                            leaf: Centers (+ derived copies), Partial, Lines
-//! data/      mod csv npy           loading only: Matrix, Dataset, CSV and .npy readers,
-//!            centers weights       the --init-centers and --sample-weight readers
+//! data/      dataset               loading only: Matrix, Dataset and the loaders'
+//!            csv/ mod number       memory bookkeeping; the CSV reader (windows, exact
+//!              fields stream       fast numbers, rows and fields, streams from pipes);
+//!            npy centers weights   .npy, the --init-centers and --sample-weight readers
 //! kernel/    mod isa scalar        assignment and seeding kernels: dispatch, the
 //!            assign tile argmin    scalar reference, the SIMD tile loops, tiles,
 //!            net sums prefetch     argmin, k ≤ 8 network, sums, prefetch,

@@ -213,7 +213,7 @@ fn header(ds: &Dataset, d: usize, spec: &OutputSpec) -> Vec<u8> {
         Source::Csv(rows) if !spec.labels_only => h.extend_from_slice(rows.header()),
         Source::Csv(rows) => {
             let hdr = rows.header();
-            let (_, first) = crate::data::csv::split_id(hdr);
+            let (_, first) = crate::data::csv::fields::split_id(hdr);
             let end = first.map_or(hdr.len(), |f| f - 1);
             h.extend_from_slice(&hdr[..end]);
         }
@@ -262,7 +262,7 @@ fn format_rows(
             Source::Csv(src) => {
                 let row = src.row_bytes(i);
                 if labels_only {
-                    let (_, first) = crate::data::csv::split_id(row);
+                    let (_, first) = crate::data::csv::fields::split_id(row);
                     buf.extend_from_slice(&row[..first.map_or(row.len(), |f| f - 1)]);
                 } else {
                     buf.extend_from_slice(row);

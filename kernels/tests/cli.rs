@@ -1210,3 +1210,106 @@ fn warm_start_and_f32_with_n_init_weights_centers_and_npy() {
         "f4 and f8 .npy of the same values differ"
     );
 }
+
+/// Runs kmeans with `args`, its stdin a pipe fed by `cat path` (a real pipe, not
+/// a file handed over as stdin).
+fn run_piped(path: &Path, args: &[&str]) -> Output {
+    let mut cat = Command::new("cat")
+        .arg(path)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("cat runs");
+    let o = kmeans()
+        .args(args)
+        .stdin(cat.stdout.take().unwrap())
+        .output()
+        .expect("kmeans runs");
+    cat.wait().unwrap();
+    o
+}
+
+/// `cat file | kmeans --input -` and `--input /dev/stdin` read the pipe as a stream
+/// and write the same bytes as `--input file`, with one thread or two.
+#[test]
+fn piped_input_gives_the_same_output_as_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = blob_file(dir.path(), 20_000, 6, 5);
+    for threads in ["1", "2"] {
+        let want_out = dir.path().join(format!("want{threads}.csv"));
+        let o = run(&[
+            "--input",
+            s(&input),
+            "--output",
+            s(&want_out),
+            "--k-max",
+            "5",
+            "--threads",
+            threads,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let want = std::fs::read(&want_out).unwrap();
+        for name in ["-", "/dev/stdin"] {
+            let out = dir.path().join(format!("piped{threads}.csv"));
+            let o = run_piped(
+                &input,
+                &[
+                    "--input",
+                    name,
+                    "--output",
+                    s(&out),
+                    "--k-max",
+                    "5",
+                    "--threads",
+                    threads,
+                ],
+            );
+            assert!(
+                o.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert!(
+                std::fs::read(&out).unwrap() == want,
+                "{name}, {threads} threads"
+            );
+        }
+    }
+}
+
+/// A bad value deep inside piped input is reported with its line and column, as
+/// for a file.
+#[test]
+fn piped_input_errors_name_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = blob_file(dir.path(), 30_000, 3, 2);
+    let text = std::fs::read_to_string(&input).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[25_000] = "bad,1,2,x7";
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let out = dir.path().join("o.csv");
+    for name in ["-", "/dev/stdin"] {
+        let o = run_piped(
+            &bad,
+            &[
+                "--input",
+                name,
+                "--output",
+                s(&out),
+                "--k-max",
+                "2",
+                "--threads",
+                "2",
+            ],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(":25001:4:") && err.contains("not a number: 'x7'"),
+            "{name}: {err}"
+        );
+    }
+    let o = run(&["--input", s(&bad), "--output", s(&out), "--k-max", "2"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(":25001:4:"), "{err}");
+}

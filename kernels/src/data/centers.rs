@@ -2,7 +2,7 @@
 //! header line (detected: a first line whose fields are not all numbers), CSV rules as
 //! for the input (BOM, CRLF, quotes, blank lines). A 2-D `.npy` is accepted too.
 
-use super::csv::parse_number;
+use super::csv::fields::parse_number;
 use crate::error::{Error, Result};
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! place without a copy when the data is 8-byte aligned, which NumPy guarantees) or
 //! f32 (`<f4`, widened to f64). IDs are the row numbers 0..n.
 
-use super::{Dataset, Matrix, Source};
+use super::dataset::{Dataset, Matrix, Source};
 use crate::error::{Error, Result};
 use memmap2::Mmap;
 use std::path::Path;
@@ -138,7 +138,7 @@ pub(crate) fn load_npy(path: &Path, map: Mmap) -> Result<Dataset> {
         || bytemuck::try_cast_slice::<u8, f64>(&map[h.data_offset..h.data_offset + need]).is_err();
     if copies {
         let bytes = (n as u64).saturating_mul(d as u64 * 8);
-        if let Some(avail) = super::available_memory() {
+        if let Some(avail) = super::dataset::available_memory() {
             if bytes > avail {
                 return Err(fail(format!(
                     "too large for this machine's memory: {n} rows × {d} features need {:.1} GB as f64, {:.1} GB are available",

@@ -2,7 +2,7 @@
 //! one-column CSV with a header line (BOM, CRLF, quotes and blank lines as for the
 //! input), or a 1-D `.npy` (`<f8` or `<f4`; shape `(n,)` or `(n, 1)`).
 
-use super::csv::parse_number;
+use super::csv::fields::parse_number;
 use crate::error::{Error, Result};
 use std::path::Path;
 
