@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lloyd against Hamerly and Elkan (`kmeans --algorithm`), the measurements behind
-# `lloyd::auto_algorithm`: per shape, d and k, the same fit (same seed, one k, one
+# `fit::auto_algorithm`: per shape, d and k, the same fit (same seed, one k, one
 # thread) with each algorithm; the outputs must be identical (checked), the table
 # gives iterations, the iteration time of each (the summary's iter_seconds, median of
 # REPEATS runs) and the ratios to Lloyd. Run it on a quiet machine.
