@@ -82,6 +82,11 @@ fn a_capped_run_says_what_was_capped_and_ends_with_the_report() {
         let line = format!("{}", out.join(f).display());
         assert!(stdout.contains(&line), "{line} in {stdout}");
     }
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(
+        report.contains("**Not every contestant ran every cell**: `slow` 1 of 2 cells, n ≤ 400 "),
+        "{report}"
+    );
     // The comparison with the project's machine folders (perf-reports/*/ with runs.csv).
     let others = std::fs::read_dir(root().join("perf-reports"))
         .unwrap()
