@@ -157,6 +157,14 @@ pub fn code_difference(base: &Side, other: &Side) -> Option<String> {
     ))
 }
 
+/// `s` with its first letter in upper case.
+fn sentence(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// Loads the folders and analyses them.
 pub fn load(dirs: &[PathBuf]) -> Result<Vec<Side>> {
     let folders: Vec<Folder> = dirs
@@ -242,7 +250,7 @@ pub fn build(sides: &[Side]) -> Result<Output> {
         .filter_map(|o| code_difference(base, o))
         .collect();
     for w in &code_warnings {
-        let _ = writeln!(md, "> **Warning: not the same code.** {w}.\n");
+        let _ = writeln!(md, "> **Warning: not the same code.** {}.\n", sentence(w));
     }
 
     let mut csv = csv::Writer::from_writer(Vec::new());
@@ -264,7 +272,7 @@ pub fn build(sides: &[Side]) -> Result<Output> {
         let rs = ratios(&base.analysis, &other.analysis);
         let _ = writeln!(md, "## `{}` vs `{}`\n", other.label, base.label);
         if let Some(w) = code_difference(base, other) {
-            let _ = writeln!(md, "> **Warning: not the same code.** {w}.\n");
+            let _ = writeln!(md, "> **Warning: not the same code.** {}.\n", sentence(&w));
         }
         if rs.is_empty() {
             md.push_str("No contestant has a cell time on both machines in a shared cell.\n\n");
