@@ -337,6 +337,11 @@ pub fn execute(cfg: &GridConfig) -> Result<Outcome> {
              the load before each run is recorded in the load_1m column"
         );
     }
+    eprintln!(
+        "running the grid: {} runs into {}",
+        todo.len(),
+        results_path.display()
+    );
     let bar = ProgressBar::new(todo.len() as u64);
     bar.set_style(
         ProgressStyle::with_template(

@@ -350,6 +350,11 @@ fn probe_if_missing(dir: &Path, id: &str, venv: Option<&Path>, quick: bool) -> R
     if dir.join("machine.json").is_file() {
         return Ok(());
     }
+    eprintln!(
+        "probing the machine into {}{}",
+        dir.join("machine.json").display(),
+        if quick { "" } else { " (FMA peak, bandwidth)" }
+    );
     let exe = std::env::current_exe().context("locating the bench-harness executable")?;
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("probe")
