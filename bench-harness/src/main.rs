@@ -134,6 +134,14 @@ struct RunArgs {
     /// Data shape of the grid (the ARI check applies to blobs only).
     #[arg(long, value_enum, default_value_t = Shape::Blobs)]
     shape: Shape,
+    /// Contestant caps NAME=N, comma-separated: NAME runs only the cells with n <= N
+    /// (`none`: no cap) [default: the preset's; quick: numpy=16k,numpy-tuned=16k].
+    #[arg(long, value_delimiter = ',')]
+    cap: Option<Vec<String>>,
+    /// Do not write REPORT.md, the figures, dashboard.html and the comparison with the
+    /// other machines' folders at the end.
+    #[arg(long)]
+    no_report: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -281,9 +289,15 @@ fn results_dir(
     out: &Option<PathBuf>,
     id: &str,
     record: Option<&str>,
+    sub: Option<&str>,
 ) -> Result<(PathBuf, RecordGuard)> {
     let dir = out_dir(root, out, id);
     let Some(what) = record else {
+        // Without --out, a preset's own folder inside the machine folder (quick, smoke).
+        let dir = match (out, sub) {
+            (None, Some(sub)) => dir.join(sub),
+            _ => dir,
+        };
         return Ok((dir, RecordGuard(None)));
     };
     let rec = Record::new(root, &dir, id, what)?;
@@ -336,6 +350,11 @@ fn probe_if_missing(dir: &Path, id: &str, venv: Option<&Path>, quick: bool) -> R
     if dir.join("machine.json").is_file() {
         return Ok(());
     }
+    eprintln!(
+        "probing the machine into {}{}",
+        dir.join("machine.json").display(),
+        if quick { "" } else { " (FMA peak, bandwidth)" }
+    );
     let exe = std::env::current_exe().context("locating the bench-harness executable")?;
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("probe")
@@ -374,33 +393,43 @@ fn prepare(
     common: &Common,
     venv_arg: Option<&Path>,
     default_contestants: Option<&[String]>,
+    sub: Option<&str>,
 ) -> Result<Prepared> {
     let root = paths::project_root();
     let id = machine_id(&common.machine_id);
-    let (dir, record) = results_dir(&root, &common.out, &id, common.record.as_deref())?;
+    let (dir, record) = results_dir(&root, &common.out, &id, common.record.as_deref(), sub)?;
     let names = common.contestants.as_deref().or(default_contestants);
     let contestants = contestants::select(names, &common.contestant_cmd)?;
     let mut tools = Tools {
         baselines: root.join("baselines"),
         ..Tools::default()
     };
-    if contestants.iter().any(Contestant::needs_kmeans) {
-        tools.kmeans = if common.no_build {
-            paths::kmeans_binary(&root)
-        } else {
-            paths::build_kernels(&root)?
-        };
+    // The build (CPU) runs while the venv is set up (mostly downloads); neither is timed.
+    let build = (contestants.iter().any(Contestant::needs_kmeans) && !common.no_build)
+        .then(|| paths::Build::start(&root));
+    if contestants.iter().any(Contestant::needs_kmeans) && common.no_build {
+        tools.kmeans = paths::kmeans_binary(&root);
     }
     let venv_dir = venv_arg
         .map(Path::to_path_buf)
         .unwrap_or_else(|| root.join(".venv"));
     let mut venv_ready = None;
-    if contestants.iter().any(Contestant::needs_python) {
-        let v = venv::ensure(&root, &venv_dir)?;
-        tools.python = v.python.clone();
-        venv_ready = Some(v.dir);
-    } else if venv_dir.join("bin").join("python").is_file() {
-        venv_ready = Some(venv_dir);
+    let venv = if contestants.iter().any(Contestant::needs_python) {
+        Some(venv::ensure(&root, &venv_dir))
+    } else {
+        None
+    };
+    if let Some(build) = build {
+        tools.kmeans = build.wait()?;
+    }
+    match venv {
+        Some(v) => {
+            let v = v?;
+            tools.python = v.python.clone();
+            venv_ready = Some(v.dir);
+        }
+        None if venv_dir.join("bin").join("python").is_file() => venv_ready = Some(venv_dir),
+        None => {}
     }
     probe_if_missing(&dir, &id, venv_ready.as_deref(), common.quick_probe)?;
     let version = bench_harness::harness_version(&root);
@@ -449,7 +478,25 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
         c.seed,
     );
     grid::validate(&cells)?;
-    let p = prepare(c, a.venv.as_deref(), None)?;
+    let caps = match &a.cap {
+        Some(v) if v.iter().any(|x| x == "none") => Vec::new(),
+        Some(v) => v
+            .iter()
+            .map(|x| grid::Cap::parse(x))
+            .collect::<Result<_>>()?,
+        None => preset.caps.clone(),
+    };
+    // The quick and smoke presets write to their own folder inside the machine folder
+    // (gitignored), never into the machine's record; `seed` adds to the record.
+    let sub = (a.preset != "seed").then_some(a.preset.as_str());
+    let p = prepare(c, a.venv.as_deref(), None, sub)?;
+    let capped = grid::describe_caps(&caps, &cells, &p.contestants).map(|s| {
+        if a.cap.is_some() {
+            format!("capped: {s}")
+        } else {
+            format!("capped: {s} in the {} preset", a.preset)
+        }
+    });
     let cfg = GridConfig {
         out_dir: p.dir.clone(),
         results_name: "runs.csv".to_string(),
@@ -466,8 +513,61 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
         init_centers,
         keep_outputs: c.keep_outputs,
         order_seed: c.seed,
+        caps,
     };
-    finish(&p, cfg, false)
+    let code = finish(&p, cfg, false, capped.as_deref())?;
+    if code != 0 || a.no_report {
+        return Ok(code);
+    }
+    report_and_compare(&p)?;
+    Ok(0)
+}
+
+/// The end of `run`: REPORT.md, figures and dashboard.html of the results folder (as
+/// `report`), then the comparison with every other results folder `perf-reports/*/`
+/// holding a runs.csv (as `compare`, into `<results>/compare-<machines>/`); prints where
+/// they are.
+fn report_and_compare(p: &Prepared) -> Result<()> {
+    let written = report::generate(&report::ReportArgs {
+        dir: Some(p.dir.clone()),
+        readme: None,
+        assumed_iterations: report::sections::roofline::DEFAULT_ITERATIONS,
+    })
+    .context("writing the report (runs.csv is complete; `bench-harness report` retries)")?;
+    println!("report:    {}", written.report.display());
+    println!("dashboard: {}", written.dashboard.display());
+    let mut others: Vec<PathBuf> = std::fs::read_dir(p.root.join("perf-reports"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|d| d.join("runs.csv").is_file())
+                .filter(|d| !same_folder(d, &p.dir))
+                .collect()
+        })
+        .unwrap_or_default();
+    others.sort();
+    if others.is_empty() {
+        return Ok(());
+    }
+    let mut dirs = vec![p.dir.clone()];
+    dirs.extend(others);
+    let done = report::compare_folders(&report::CompareArgs {
+        dirs,
+        out: None,
+        same_code: false,
+    })
+    .context("comparing with the other machines' folders (`bench-harness compare` retries)")?;
+    println!("compare:   {}", done.out.join("COMPARE.md").display());
+    for w in &done.code_warnings {
+        println!("warning: not the same code: {w}");
+    }
+    Ok(())
+}
+
+fn same_folder(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
 }
 
 fn cmd_threads(a: ThreadsArgs) -> Result<i32> {
@@ -475,7 +575,7 @@ fn cmd_threads(a: ThreadsArgs) -> Result<i32> {
     let default = vec!["rust-aos-rayon".to_string(), "rust-flat".to_string()];
     let cells = grid::cells(&a.sizes, &a.d, &a.kmax, c.repeats.unwrap_or(1), c.seed);
     grid::validate(&cells)?;
-    let p = prepare(c, None, Some(&default))?;
+    let p = prepare(c, None, Some(&default), None)?;
     let cores = machine::cores();
     let threads = a.threads.clone().unwrap_or_else(|| {
         let mut t: Vec<usize> = (1..=cores).collect();
@@ -499,11 +599,12 @@ fn cmd_threads(a: ThreadsArgs) -> Result<i32> {
         init_centers: None,
         keep_outputs: c.keep_outputs,
         order_seed: c.seed,
+        caps: Vec::new(),
     };
-    finish(&p, cfg, true)
+    finish(&p, cfg, true, None)
 }
 
-fn finish(p: &Prepared, cfg: GridConfig, sweep: bool) -> Result<i32> {
+fn finish(p: &Prepared, cfg: GridConfig, sweep: bool, capped: Option<&str>) -> Result<i32> {
     measure::install_interrupt_handler()?;
     let outcome = grid::execute(&cfg)?;
     let rows = results::read_rows(&outcome.results_path)?;
@@ -515,6 +616,9 @@ fn finish(p: &Prepared, cfg: GridConfig, sweep: bool) -> Result<i32> {
             "{}",
             summary::render(&summary::lines(&rows, Some(&outcome.planned), &order))
         );
+    }
+    if let Some(c) = capped {
+        println!("{c}");
     }
     for (name, msg) in &outcome.unavailable {
         println!("skipped {name}: not installed ({msg})");
@@ -555,7 +659,7 @@ fn cmd_summary(a: SummaryArgs) -> Result<i32> {
 fn cmd_micro(a: MicroArgs) -> Result<i32> {
     let root = paths::project_root();
     let id = machine_id(&a.machine_id);
-    let (dir, _record) = results_dir(&root, &a.out, &id, a.record.as_deref())?;
+    let (dir, _record) = results_dir(&root, &a.out, &id, a.record.as_deref(), None)?;
     let target = paths::target_dir(&root);
     // Criterion honours CRITERION_HOME; the bench writes probe.json beside the
     // workspace's target/criterion whatever CARGO_TARGET_DIR says.

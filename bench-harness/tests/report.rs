@@ -457,6 +457,7 @@ fn compare_of_a_folder_with_itself_gives_ratios_of_exactly_one() {
     let out = report::compare_to(&CompareArgs {
         dirs: vec![dir.clone(), dir.clone()],
         out: Some(tmp.path().join("cmp")),
+        same_code: false,
     })
     .unwrap();
     let mut rdr = csv::Reader::from_path(out.join("compare.csv")).unwrap();

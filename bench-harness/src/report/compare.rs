@@ -82,6 +82,89 @@ fn labels(folders: &[Folder]) -> Vec<String> {
     out
 }
 
+/// Whether a contestant runs this project's Rust code (`rust-aos-serial`, `rust-flat`,
+/// `rust-py`, …): its times depend on the commit it was built from.
+pub fn is_rust(contestant: &str) -> bool {
+    contestant.starts_with("rust")
+}
+
+/// The code a run's binaries came from, from its `harness_version`: the part after the
+/// crate version (`0.1.0+8911c88c4da1` → `8911c88c4da1`, with `-dirty` kept), the whole
+/// value otherwise (`seed-import:owner/repo@commit`), `unknown` when it is empty.
+pub fn code_of(harness_version: &str) -> String {
+    let v = harness_version.trim();
+    if v.is_empty() {
+        return "unknown".to_string();
+    }
+    match v.split_once('+') {
+        Some((crate_version, commit))
+            if !commit.is_empty()
+                && crate_version
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '.') =>
+        {
+            commit.to_string()
+        }
+        _ => v.to_string(),
+    }
+}
+
+/// The distinct codes (see [`code_of`]) the Rust contestants of a folder ran, sorted;
+/// empty when the folder has no Rust contestant.
+pub fn rust_codes(folder: &Folder) -> Vec<String> {
+    let mut out: Vec<String> = folder
+        .runs
+        .runs
+        .iter()
+        .filter(|r| is_rust(&r.contestant))
+        .map(|r| code_of(&r.harness_version))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Why the Rust contestants of `other` and `base` cannot be compared as the same code
+/// (`None` when both ran one and the same known commit, or either has no Rust run).
+pub fn code_difference(base: &Side, other: &Side) -> Option<String> {
+    let (b, o) = (rust_codes(&base.folder), rust_codes(&other.folder));
+    if b.is_empty() || o.is_empty() {
+        return None;
+    }
+    let known = |v: &[String]| v.iter().all(|c| c != "unknown");
+    if b == o && b.len() == 1 && known(&b) {
+        return None;
+    }
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let why = if !known(&b) || !known(&o) {
+        "the commit of some runs is not recorded, so the same code cannot be shown"
+    } else if b.len() > 1 || o.len() > 1 {
+        "a folder mixes runs of several commits"
+    } else {
+        "different code"
+    };
+    Some(format!(
+        "the Rust contestants ran {} on `{}` and {} on `{}` ({why}): their time ratios and speedups mix code changes with hardware",
+        list(&o),
+        other.label,
+        list(&b),
+        base.label
+    ))
+}
+
+/// `s` with its first letter in upper case.
+fn sentence(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// Loads the folders and analyses them.
 pub fn load(dirs: &[PathBuf]) -> Result<Vec<Side>> {
     let folders: Vec<Folder> = dirs
@@ -111,6 +194,9 @@ pub struct Output {
     pub csv: String,
     /// compare.svg.
     pub svg: String,
+    /// One line per other machine whose Rust contestants ran other code than the base's
+    /// (also in COMPARE.md).
+    pub code_warnings: Vec<String>,
 }
 
 /// Builds the comparison of `sides[1..]` against `sides[0]`.
@@ -132,6 +218,14 @@ pub fn build(sides: &[Side]) -> Result<Output> {
                 s.folder.runs.runs.len().to_string(),
                 s.analysis.cells.len().to_string(),
                 s.analysis.contestants.join(", "),
+                match rust_codes(&s.folder) {
+                    v if v.is_empty() => "–".to_string(),
+                    v => v
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                },
                 fmt::cell_text(&s.folder.dir.display().to_string(), 120),
             ]
         })
@@ -144,12 +238,20 @@ pub fn build(sides: &[Side]) -> Result<Output> {
             "runs",
             "cells",
             "contestants",
+            "Rust code",
             "folder",
         ]),
-        &[false, false, true, true, true, false, false],
+        &[false, false, true, true, true, false, false, false],
         &rows,
     ));
-    md.push('\n');
+    md.push_str("\n**Rust code**: the commit the Rust contestants' binaries were built from (the `harness_version` column of `runs.csv`). Only the same code on both sides makes a Rust contestant's ratio a hardware comparison.\n\n");
+    let code_warnings: Vec<String> = sides[1..]
+        .iter()
+        .filter_map(|o| code_difference(base, o))
+        .collect();
+    for w in &code_warnings {
+        let _ = writeln!(md, "> **Warning: not the same code.** {}.\n", sentence(w));
+    }
 
     let mut csv = csv::Writer::from_writer(Vec::new());
     csv.write_record([
@@ -169,6 +271,9 @@ pub fn build(sides: &[Side]) -> Result<Output> {
     for other in &sides[1..] {
         let rs = ratios(&base.analysis, &other.analysis);
         let _ = writeln!(md, "## `{}` vs `{}`\n", other.label, base.label);
+        if let Some(w) = code_difference(base, other) {
+            let _ = writeln!(md, "> **Warning: not the same code.** {}.\n", sentence(&w));
+        }
         if rs.is_empty() {
             md.push_str("No contestant has a cell time on both machines in a shared cell.\n\n");
         }
@@ -316,6 +421,7 @@ pub fn build(sides: &[Side]) -> Result<Output> {
         markdown: md,
         csv,
         svg,
+        code_warnings,
     })
 }
 

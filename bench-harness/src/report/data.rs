@@ -53,6 +53,9 @@ pub struct Run {
     pub exit_code: Option<i32>,
     /// Why a run is `wrong` or `failed`.
     pub reason: String,
+    /// The `harness_version` column: `bench-harness` version + `git describe` of the
+    /// project the run's binaries were built from (empty when the file has none).
+    pub harness_version: String,
     /// 1-based line of the file this run came from (the header is line 1).
     pub line: usize,
 }
@@ -303,6 +306,7 @@ pub fn read_runs(path: &Path) -> Result<RunsFile> {
             status,
             exit_code,
             reason: get("reason").unwrap_or("").trim().to_string(),
+            harness_version: get("harness_version").unwrap_or("").trim().to_string(),
             line,
         });
     }

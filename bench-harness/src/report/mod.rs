@@ -51,6 +51,10 @@ pub struct CompareArgs {
     /// `DIR_A/compare-<other machines>`).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Refuse (exit 1, nothing written) when the folders' Rust contestants did not all
+    /// run the same commit (their ratios would mix code and hardware).
+    #[arg(long)]
+    pub same_code: bool,
 }
 
 /// `bench-harness import-seed`.
@@ -204,26 +208,60 @@ pub fn relative(from: &Path, to: &Path) -> String {
 
 /// Compares the folders and writes COMPARE.md, compare.csv and compare.svg.
 pub fn compare_cmd(args: CompareArgs) -> Result<()> {
-    let out = compare_to(&args)?;
-    say!("{}", out.join("COMPARE.md").display());
-    say!("{}", out.join("compare.svg").display());
-    say!("{}", out.join("compare.csv").display());
+    let done = compare_folders(&args)?;
+    for w in &done.code_warnings {
+        say!("warning: not the same code: {w}");
+    }
+    say!("{}", done.out.join("COMPARE.md").display());
+    say!("{}", done.out.join("compare.svg").display());
+    say!("{}", done.out.join("compare.csv").display());
     Ok(())
+}
+
+/// What `compare` wrote.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    /// The folder of COMPARE.md, compare.csv and compare.svg.
+    pub out: PathBuf,
+    /// Per other folder whose Rust contestants ran other code than the base's, why
+    /// (also at the top of COMPARE.md).
+    pub code_warnings: Vec<String>,
 }
 
 /// The work of [`compare_cmd`], returning the output folder.
 pub fn compare_to(args: &CompareArgs) -> Result<PathBuf> {
+    Ok(compare_folders(args)?.out)
+}
+
+/// The work of [`compare_cmd`]: the output folder and the code warnings. With
+/// `same_code`, an error (and nothing written) when the Rust contestants' code differs.
+pub fn compare_folders(args: &CompareArgs) -> Result<Compared> {
     if args.dirs.len() < 2 {
         bail!("compare needs at least two results folders");
     }
     let sides = compare::load(&args.dirs)?;
+    if args.same_code {
+        let diffs: Vec<String> = sides[1..]
+            .iter()
+            .filter_map(|o| compare::code_difference(&sides[0], o))
+            .collect();
+        if !diffs.is_empty() {
+            bail!(
+                "--same-code: {}; compare folders measured with the same commit, or drop --same-code to compare anyway (COMPARE.md then says so)",
+                diffs.join("; ")
+            );
+        }
+    }
     let o = compare::build(&sides)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| compare::default_out(&args.dirs[0], &sides));
     compare::write(&out, &o)?;
-    Ok(out)
+    Ok(Compared {
+        out,
+        code_warnings: o.code_warnings,
+    })
 }
 
 /// Converts the seed's published runs into a results folder.

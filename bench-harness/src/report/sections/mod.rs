@@ -18,6 +18,51 @@ pub mod roofline;
 pub mod scaling;
 pub mod threads;
 
+/// When some contestants ran fewer cells than the folder holds (a preset's cap, e.g. the
+/// quick preset runs numpy up to 16k rows only, or a contestant added later), which
+/// ones and what they ran; `None` when every contestant has a row in every cell.
+pub fn coverage_note(folder: &Folder) -> Option<String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let runs = &folder.runs.runs;
+    let all: BTreeSet<_> = runs.iter().map(|r| r.cell()).collect();
+    let mut by: BTreeMap<&str, BTreeSet<_>> = BTreeMap::new();
+    for r in runs {
+        by.entry(r.contestant.as_str())
+            .or_default()
+            .insert(r.cell());
+    }
+    let max_n = all.iter().map(|c| c.n).max()?;
+    let partial: Vec<String> = super::data::contestant_order(by.keys().copied())
+        .into_iter()
+        .filter_map(|name| {
+            let mine = &by[name.as_str()];
+            if mine.len() == all.len() {
+                return None;
+            }
+            let top = mine.iter().map(|c| c.n).max().unwrap_or(0);
+            let sizes = if top < max_n {
+                format!(", n ≤ {}", super::fmt::n(top))
+            } else {
+                String::new()
+            };
+            Some(format!(
+                "`{name}` {} of {} cells{sizes}",
+                mine.len(),
+                all.len()
+            ))
+        })
+        .collect();
+    if partial.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "**Not every contestant ran every cell**: {} (capped or not run; the other contestants ran all {} cells up to n = {}). Paired speedups use only the cells both contestants ran.\n\n",
+        partial.join("; "),
+        all.len(),
+        super::fmt::n(max_n)
+    ))
+}
+
 /// The figure files a report may contain, with their captions, in report order.
 pub const FIGURES: [(&str, &str); 6] = [
     ("winners.svg", "Fastest contestant per cell"),
@@ -80,6 +125,9 @@ pub fn report(folder: &Folder, a: &Analysis, opts: &TextOptions) -> String {
         },
         if folder.threads.is_some() { " and `threads.csv`" } else { "" }
     );
+    if let Some(note) = coverage_note(folder) {
+        s.push_str(&note);
+    }
     let has = |f: &str| opts.figures.iter().any(|x| x == f);
     s.push_str(&machine::section(folder));
     s.push('\n');
