@@ -34,8 +34,11 @@ step "module dependencies: no import cycles (scripts/module-deps.py)"
 # bench-harness call is added once the harness work is merged.
 python3 scripts/module-deps.py --files kernel,layout,init,fit kernels/src
 
-step "Python venv for the baselines (.venv, pinned by baselines/requirements.txt)"
+step "Python venv (.venv: pinned requirements, the kmeans_roofline package built by maturin)"
 ./scripts/venv.sh
+
+step "kmeans_roofline Python package (pytest python/tests)"
+"$root/.venv/bin/python" -m pytest python/tests -q -p no:cacheprovider
 
 step "headless Chromium + playwright-core for the dashboard test"
 bench-harness/tests/browser/setup.sh
