@@ -210,6 +210,9 @@ fn fit_tuple<'py>(py: Python<'py>, f: Fit) -> PyResult<Bound<'py, PyTuple>> {
         .into_pyobject(py)
 }
 
+/// The fits of a sweep (one [`fit_tuple`] per k) and the data's `(n, d)`.
+type Sweep<'py> = (Vec<Bound<'py, PyTuple>>, (usize, usize));
+
 /// Fits every k of `k_min..=k_max` (one k when `k_min` is None) to `x`, a 2-D
 /// C-contiguous float64/float32 array borrowed without a copy, or to the file at
 /// `path` (CSV or `.npy`, read by the Rust loader) when `x` is None. Returns a list
@@ -234,7 +237,7 @@ fn fit<'py>(
     seed: u64,
     threads: usize,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-) -> PyResult<(Vec<Bound<'py, PyTuple>>, (usize, usize))> {
+) -> PyResult<Sweep<'py>> {
     let centers = match &init_centers {
         Some(c) => Some(c.as_slice()?.to_vec()),
         None => None,
