@@ -63,6 +63,7 @@ def test_a_read_only_memmap_is_not_copied(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     growth = int(r.stdout.split()[-1])
+    print(f"peak RSS growth {growth / MB:.0f} MB for {size / MB:.0f} MB of data")
     # Labels (4 bytes a row) and the fit's per-row state are small beside X.
     assert growth < 1.5 * size, f"peak RSS grew by {growth / MB:.0f} MB for {size / MB:.0f} MB of data"
 
