@@ -62,6 +62,16 @@ impl Exec {
         }
     }
 
+    /// A serial context with this one's cancel flag (for work run side by side on
+    /// threads of its own, such as the starts of `n_init`).
+    pub fn serial_sibling(&self) -> Self {
+        Exec {
+            pool: None,
+            threads: 1,
+            cancel: self.cancel.clone(),
+        }
+    }
+
     /// Makes the work cancellable: once `flag` is set, the next item or chunk that
     /// starts (in [`Exec::for_each`] or [`Exec::for_each_chunk`]) unwinds with the
     /// [`Cancelled`] payload instead of running, so a fit stops within one chunk's

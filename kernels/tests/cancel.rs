@@ -39,6 +39,20 @@ fn a_set_flag_cancels() {
     }
 }
 
+/// Starts run side by side on small data (`n_init` > 1, one thread each) stop too.
+#[test]
+fn a_set_flag_cancels_parallel_starts() {
+    let (rows, _) = blobs(300, 2, 3, 5);
+    let x = flatten(&rows);
+    let data = Data::f64(&x, 300, 2).unwrap();
+    let r = KMeans::new(3)
+        .n_init(4)
+        .threads(0)
+        .cancel_flag(Arc::new(AtomicBool::new(true)))
+        .fit(&data);
+    assert!(matches!(r, Err(Error::Cancelled)));
+}
+
 /// A flag that stays clear changes nothing, bit for bit.
 #[test]
 fn a_clear_flag_changes_nothing() {
