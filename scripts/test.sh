@@ -33,8 +33,11 @@ step "module dependencies: no import cycles (scripts/module-deps.py)"
 python3 scripts/module-deps.py kernels/src
 python3 scripts/module-deps.py bench-harness/src
 
-step "Python venv for the baselines (.venv, pinned by baselines/requirements.txt)"
+step "Python venv (.venv: pinned requirements, the kmeans_roofline package built by maturin)"
 ./scripts/venv.sh
+
+step "kmeans_roofline Python package (pytest python/tests)"
+"$root/.venv/bin/python" -m pytest python/tests -q -p no:cacheprovider
 
 step "headless Chromium + playwright-core for the dashboard test"
 bench-harness/tests/browser/setup.sh

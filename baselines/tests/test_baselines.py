@@ -105,6 +105,31 @@ class Baselines(unittest.TestCase):
         self.assertTrue(r_np["converged"] and r_sk["converged"])
         self.assertGreater(r_np["iterations"], 1)
 
+    def test_rust_py_equals_sklearn_and_the_sweep_equals_rust_flat(self):
+        # The kmeans_roofline package (installed into the venv by scripts/venv.sh).
+        if importlib.util.find_spec("kmeans_roofline") is None:
+            self.skipTest("kmeans_roofline is not installed (scripts/venv.sh)")
+        out_py, s_py = self.fit("rust_py", "--init-centers", self.centers_csv)
+        out_sk, s_sk = self.fit("sklearn", "--init-centers", self.centers_csv)
+        col = f"cluster_{self.K}"
+        np.testing.assert_array_equal(out_py[col].to_numpy(), out_sk[col].to_numpy())
+        r_py, r_sk = s_py["results"][0], s_sk["results"][0]
+        self.assertLessEqual(abs(r_py["inertia"] - r_sk["inertia"]), 1e-10 * r_sk["inertia"])
+        self.assertEqual(r_py["iterations"], r_sk["iterations"])
+        self.assertEqual(s_py["contestant"], "rust-py")
+        # The full sweep: the same labels as the kmeans binary's flat layout.
+        kmeans = os.path.join(BASELINES, "..", "target", "release", "kmeans")
+        if not os.path.exists(kmeans):
+            return
+        out_py, _ = self.fit("rust_py", "--k-max", 5, "--seed", 9, summary=False)
+        flat = self.path("flat.csv")
+        r = subprocess.run([kmeans, "--input", self.csv, "--output", flat, "--k-max", "5",
+                            "--seed", "9", "--layout", "flat"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out_rs = pd.read_csv(flat, dtype={"ID": str}, keep_default_na=False)
+        for k in range(1, 6):
+            np.testing.assert_array_equal(out_py[f"cluster_{k}"], out_rs[f"cluster_{k}"])
+
     def test_empty_cluster_relocation_numpy_equals_sklearn(self):
         # One initial center far from every point: its cluster is empty at the first
         # assignment and must be relocated to the farthest point, as scikit-learn does.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Names of the built-in contestants, in table order.
-pub const BUILTIN: [&str; 8] = [
+pub const BUILTIN: [&str; 9] = [
     "numpy",
     "numpy-tuned",
     "sklearn",
@@ -16,6 +16,7 @@ pub const BUILTIN: [&str; 8] = [
     "rust-flat",
     "faiss",
     "sklearnex",
+    "rust-py",
 ];
 
 /// Environment variables removed from benchmarked Python processes: they slow current
@@ -151,6 +152,13 @@ impl Contestant {
             },
             "sklearnex" => Kind::Python {
                 script: "kmeans_sklearnex.py",
+                optional: true,
+                env: &[],
+            },
+            // The kmeans_roofline package (python/), installed by scripts/venv.sh;
+            // skipped when the venv does not have it.
+            "rust-py" => Kind::Python {
+                script: "kmeans_rust_py.py",
                 optional: true,
                 env: &[],
             },

@@ -93,7 +93,7 @@ struct Common {
     #[arg(long)]
     repeats: Option<u32>,
     /// Comma-separated contestants: numpy, sklearn, rust-aos-serial, rust-aos-rayon,
-    /// rust-flat, faiss, sklearnex (`all` = every built-in) [default: all for `run`,
+    /// rust-flat, faiss, sklearnex, rust-py (`all` = every built-in) [default: all for `run`,
     /// rust-aos-rayon,rust-flat for `threads`].
     #[arg(long, value_delimiter = ',')]
     contestants: Option<Vec<String>>,

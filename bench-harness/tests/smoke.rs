@@ -40,7 +40,7 @@ fn smoke_preset_end_to_end() {
         "rust-aos-rayon",
         "rust-flat",
     ];
-    for optional in ["faiss", "sklearnex"] {
+    for optional in ["faiss", "sklearnex", "rust-py"] {
         if !stdout.contains(&format!("skipped {optional}")) {
             expected.push(optional);
         }
@@ -60,7 +60,7 @@ fn smoke_preset_end_to_end() {
                     && r.off_nearest_frac.unwrap() <= bench_harness::check::MAX_OFF_NEAREST,
                 "{name}: {r:?}"
             );
-            if ["sklearn", "sklearnex", "rust-flat"].contains(name) {
+            if ["sklearn", "sklearnex", "rust-flat", "rust-py"].contains(name) {
                 assert!(
                     r.ari.unwrap() > 0.9 && r.nmi.unwrap() > 0.9,
                     "{name}: {r:?}"

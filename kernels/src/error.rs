@@ -39,6 +39,9 @@ pub enum Error {
     /// Arguments that cannot work with this data (k > n, k = 0, …).
     #[error("{0}")]
     Invalid(String),
+    /// The fit was cancelled through the flag of [`crate::KMeans::cancel_flag`].
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl Error {

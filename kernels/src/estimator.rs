@@ -36,6 +36,9 @@ use crate::kernel::KernelChoice;
 use crate::layout::{Flat, Flat32, Layout};
 use std::borrow::Cow;
 use std::ops::RangeInclusive;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Instant;
 
 pub use crate::fit::Algorithm;
@@ -297,6 +300,44 @@ impl Fit {
         self.precision
     }
 
+    /// A model made of known centers (`k × d` row-major), for [`Fit::predict`] and
+    /// [`Fit::transform`] only: a fit restored from its centers (a Python pickle,
+    /// say). Its labels are empty, its inertia and `n_iter` 0, and it predicts in
+    /// `precision` with `threads` (0 = chosen from the work size). Fails when the
+    /// centers are not `k × d` with `k, d ≥ 1`, or not finite.
+    pub fn from_centers(
+        centers: Vec<f64>,
+        k: usize,
+        d: usize,
+        precision: Precision,
+        threads: usize,
+    ) -> Result<Fit> {
+        if k == 0 || d == 0 || k.checked_mul(d) != Some(centers.len()) {
+            return Err(Error::Invalid(format!(
+                "{} center values are not k × d = {k} × {d}",
+                centers.len()
+            )));
+        }
+        if centers.iter().any(|v| !v.is_finite()) {
+            return Err(Error::Invalid("centers must be finite".into()));
+        }
+        Ok(Fit {
+            k,
+            d,
+            labels: Vec::new(),
+            centers,
+            inertia: 0.0,
+            n_iter: 0,
+            converged: true,
+            timings: Timings::default(),
+            algorithm: Algorithm::Lloyd,
+            tol_abs: 0.0,
+            threads,
+            precision,
+            kernel: KernelChoice::Auto,
+        })
+    }
+
     fn check_new(&self, data: &mut Data<'_>) -> Result<()> {
         if data.d != self.d {
             return Err(Error::Invalid(format!(
@@ -383,6 +424,7 @@ pub struct KMeans {
     threads: usize,
     kernel: KernelChoice,
     warm_start: bool,
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl KMeans {
@@ -402,6 +444,7 @@ impl KMeans {
             threads: 0,
             kernel: KernelChoice::Auto,
             warm_start: true,
+            cancel: None,
         }
     }
 
@@ -473,6 +516,15 @@ impl KMeans {
     /// on; results do not depend on it, only the seeding time does).
     pub fn warm_start(mut self, on: bool) -> Self {
         self.warm_start = on;
+        self
+    }
+
+    /// Makes [`KMeans::fit`] and the sweeps cancellable: once `flag` is set (from
+    /// another thread, a signal handler's poller, …) the running fit stops within one
+    /// chunk of work (a few thousand rows) and returns [`Error::Cancelled`]; nothing
+    /// of it is kept. The flag is not reset: clear it before the next fit.
+    pub fn cancel_flag(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.cancel = Some(flag);
         self
     }
 
@@ -571,18 +623,34 @@ impl KMeans {
         self.check(data.n, data.d, data.weights, &ks)?;
         data.check_values(self.precision)?;
         let t = Instant::now();
-        let exec = Exec::new(auto_threads(self.threads, data.n, data.d, *ks.end()))?;
-        let values = data.as_f64();
-        match self.precision {
-            Precision::F64 => {
+        let mut exec = Exec::new(auto_threads(self.threads, data.n, data.d, *ks.end()))?;
+        if let Some(flag) = &self.cancel {
+            exec = exec.with_cancel(flag.clone());
+        }
+        let run = || match (self.precision, data.values) {
+            (Precision::F64, _) => {
+                let values = data.as_f64();
                 let x = Flat::from_slice(&values, data.n, data.d, self.kernel);
                 self.sweep(&x, &exec, data.weights, ks, t, each)
             }
-            Precision::F32 => {
-                let x = Flat32::from_slice(&values, data.n, data.d, self.kernel);
-                drop(values);
+            (Precision::F32, Values::F32(v)) => {
+                let x = Flat32::from_f32_slice(v, data.n, data.d, self.kernel);
                 self.sweep(&x, &exec, data.weights, ks, t, each)
             }
+            (Precision::F32, Values::F64(v)) => {
+                let x = Flat32::from_slice(v, data.n, data.d, self.kernel);
+                self.sweep(&x, &exec, data.weights, ks, t, each)
+            }
+        };
+        if self.cancel.is_none() {
+            return run();
+        }
+        // A cancelled Exec unwinds with its `Cancelled` payload; the partial state
+        // (seeds, centers, labels) is local to the sweep and dropped here.
+        match catch_unwind(AssertUnwindSafe(run)) {
+            Ok(r) => r,
+            Err(p) if p.is::<crate::exec::Cancelled>() => Err(Error::Cancelled),
+            Err(p) => resume_unwind(p),
         }
     }
 

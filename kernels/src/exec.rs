@@ -7,12 +7,23 @@
 
 use crate::error::{Error, Result};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// A fixed-size worker pool, or serial execution when one thread is asked for.
 pub struct Exec {
     pool: Option<rayon::ThreadPool>,
     threads: usize,
+    /// Set from outside to abandon the work (see [`Exec::with_cancel`]).
+    cancel: Option<Arc<AtomicBool>>,
 }
+
+/// The panic payload with which a cancelled [`Exec`] unwinds out of its work (raised
+/// with [`std::panic::resume_unwind`], so no panic message is printed). Whoever set
+/// the flag catches it (as [`crate::KMeans::fit`] does, turning it into
+/// [`Error::Cancelled`]).
+#[derive(Debug)]
+pub struct Cancelled;
 
 impl Exec {
     /// `threads = 0` means one per available core; 1 runs everything on the calling
@@ -27,6 +38,7 @@ impl Exec {
             return Ok(Exec {
                 pool: None,
                 threads: 1,
+                cancel: None,
             });
         }
         let pool = rayon::ThreadPoolBuilder::new()
@@ -37,6 +49,7 @@ impl Exec {
         Ok(Exec {
             pool: Some(pool),
             threads,
+            cancel: None,
         })
     }
 
@@ -45,6 +58,36 @@ impl Exec {
         Exec {
             pool: None,
             threads: 1,
+            cancel: None,
+        }
+    }
+
+    /// A serial context with this one's cancel flag (for work run side by side on
+    /// threads of its own, such as the starts of `n_init`).
+    pub fn serial_sibling(&self) -> Self {
+        Exec {
+            pool: None,
+            threads: 1,
+            cancel: self.cancel.clone(),
+        }
+    }
+
+    /// Makes the work cancellable: once `flag` is set, the next item or chunk that
+    /// starts (in [`Exec::for_each`] or [`Exec::for_each_chunk`]) unwinds with the
+    /// [`Cancelled`] payload instead of running, so a fit stops within one chunk's
+    /// time. Results computed before the flag was set are unaffected.
+    pub fn with_cancel(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// Unwinds with [`Cancelled`] when the flag of [`Exec::with_cancel`] is set.
+    #[inline]
+    fn check_cancel(&self) {
+        if let Some(c) = &self.cancel {
+            if c.load(Ordering::Relaxed) {
+                std::panic::resume_unwind(Box::new(Cancelled));
+            }
         }
     }
 
@@ -56,6 +99,10 @@ impl Exec {
     /// Calls `f(i, &mut items[i])` for every item, in parallel when this context has
     /// a pool. Each call must touch only its own item (and shared read-only state).
     pub fn for_each<T: Send>(&self, items: &mut [T], f: impl Fn(usize, &mut T) + Sync) {
+        let f = |i: usize, t: &mut T| {
+            self.check_cancel();
+            f(i, t)
+        };
         match &self.pool {
             Some(pool) if items.len() > 1 => pool.install(|| {
                 items
@@ -79,6 +126,10 @@ impl Exec {
         f: impl Fn(usize, &mut [T], &mut P) + Sync,
     ) {
         assert_eq!(data.len().div_ceil(chunk), parts.len());
+        let f = |i: usize, x: &mut [T], p: &mut P| {
+            self.check_cancel();
+            f(i, x, p)
+        };
         match &self.pool {
             Some(pool) if parts.len() > 1 => pool.install(|| {
                 data.par_chunks_mut(chunk)

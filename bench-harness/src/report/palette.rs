@@ -20,6 +20,7 @@ pub const CONTESTANTS: Palette = Palette {
         ("rust-flat", "#2ca02c"),
         ("faiss", "#8c564b"),
         ("sklearnex", "#e377c2"),
+        ("rust-py", "#98df8a"),
     ],
     extra: &["#7f7f7f", "#bcbd22", "#17becf", "#393b79"],
 };

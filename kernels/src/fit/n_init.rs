@@ -137,7 +137,7 @@ pub fn fit_with<L: Layout>(
                 .map(|t| {
                     let run = &run;
                     scope.spawn(move || {
-                        let serial = Exec::serial();
+                        let serial = exec.serial_sibling();
                         (t..starts)
                             .step_by(p)
                             .map(|s| (s, run(s, &serial)))
@@ -146,7 +146,9 @@ pub fn fit_with<L: Layout>(
                 })
                 .collect();
             for h in handles {
-                for (s, f) in h.join().expect("a start panicked") {
+                // A cancelled start unwinds with `exec::Cancelled`: passed on as is.
+                let done = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                for (s, f) in done {
                     slots[s] = Some(f);
                 }
             }

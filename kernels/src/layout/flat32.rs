@@ -69,6 +69,21 @@ impl Flat32 {
         Flat32 { n, d, data, kernel }
     }
 
+    /// [`Flat32::from_slice`] from f32 values (no f64 copy in between; the values are
+    /// the same as after a round trip through f64).
+    pub fn from_f32_slice(x: &[f32], n: usize, d: usize, kernel: KernelChoice) -> Self {
+        assert!(d > 0, "Flat32 needs at least one feature");
+        assert_eq!(x.len(), n * d, "Flat32: shape does not match the values");
+        let mut data = vec![0.0f32; n.div_ceil(BLOCK) * BLOCK * d];
+        for (i, row) in x.chunks_exact(d).enumerate() {
+            let base = (i / BLOCK) * BLOCK * d + i % BLOCK;
+            for (t, v) in row.iter().enumerate() {
+                data[base + t * BLOCK] = *v;
+            }
+        }
+        Flat32 { n, d, data, kernel }
+    }
+
     /// Bytes held (the blocked f32 data).
     pub fn bytes(&self) -> usize {
         self.data.len() * 4
