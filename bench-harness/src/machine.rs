@@ -52,8 +52,71 @@ pub fn cores() -> usize {
 
 /// A readable id from the CPU model and core count, e.g. `amd-epyc-9b14-2c`: lower
 /// case, vendor noise words ("(R)", "CPU", "Processor", "n-Core", clock speed) dropped.
+/// Virtual machines often report a bare family name ("AMD EPYC"), which would give
+/// two different processors the same id and mix their records: when the name has no
+/// model number, the microarchitecture read from the CPUID family and model is added
+/// (`amd-epyc-zen4-2c`; see [`microarchitecture`]).
 pub fn machine_id() -> String {
-    id_from(&cpu_model(), cores())
+    let model = cpu_model();
+    let text = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |key: &str| {
+        text.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == key).then(|| v.trim().parse::<u32>().ok())?
+        })
+    };
+    let uarch = match (field("cpu family"), field("model")) {
+        (Some(f), Some(m)) => microarchitecture(&model, f, m),
+        _ => None,
+    };
+    id_with_uarch(&model, uarch.as_deref(), cores())
+}
+
+/// The x86 microarchitecture of a CPUID (family, model), where it is one this
+/// project has met or is likely to; `f<family>m<model>` (hex) for other AMD/Intel
+/// parts, `None` for other vendors.
+pub fn microarchitecture(model_name: &str, family: u32, model: u32) -> Option<String> {
+    let name = model_name.to_ascii_lowercase();
+    let known = if name.contains("amd") {
+        match (family, model) {
+            (0x17, 0x00..=0x2f) => Some("zen1"),
+            (0x17, 0x30..=0x7f) => Some("zen2"),
+            (0x19, 0x00..=0x0f) | (0x19, 0x20..=0x5f) => Some("zen3"),
+            (0x19, 0x10..=0x1f) | (0x19, 0x60..=0xaf) => Some("zen4"),
+            (0x1a, _) => Some("zen5"),
+            _ => None,
+        }
+    } else if name.contains("intel") {
+        match (family, model) {
+            (6, 0x55) => Some("skylake-sp"),
+            (6, 0x6a) | (6, 0x6c) => Some("icelake-sp"),
+            (6, 0x8f) => Some("sapphire-rapids"),
+            (6, 0xcf) => Some("emerald-rapids"),
+            (6, 0xad) | (6, 0xae) => Some("granite-rapids"),
+            _ => None,
+        }
+    } else {
+        return None;
+    };
+    Some(known.map_or_else(|| format!("f{family:x}m{model:x}"), str::to_string))
+}
+
+/// [`id_from`], with the microarchitecture added when the model name carries no
+/// model number (no word with a digit after the vendor).
+pub fn id_with_uarch(model: &str, uarch: Option<&str>, cores: usize) -> String {
+    let id = id_from(model, cores);
+    let has_number = id
+        .rsplit_once('-')
+        .map_or(id.as_str(), |(words, _)| words)
+        .split('-')
+        .any(|w| w.chars().any(|c| c.is_ascii_digit()));
+    match uarch {
+        Some(u) if !has_number => {
+            let (words, c) = id.rsplit_once('-').unwrap_or((id.as_str(), ""));
+            format!("{words}-{u}-{c}")
+        }
+        _ => id,
+    }
 }
 
 /// [`machine_id`] for a given model string and core count.
@@ -248,5 +311,33 @@ mod tests {
             "intel-xeon-platinum-8375c-8c"
         );
         assert_eq!(id_from("Apple M4 Max", 14), "apple-m4-max-14c");
+    }
+
+    #[test]
+    fn bare_family_names_get_the_microarchitecture() {
+        use super::{id_with_uarch, microarchitecture};
+        let zen4 = microarchitecture("AMD EPYC", 0x19, 0x11);
+        let zen5 = microarchitecture("AMD EPYC", 0x1a, 0x02);
+        assert_eq!(
+            id_with_uarch("AMD EPYC", zen4.as_deref(), 2),
+            "amd-epyc-zen4-2c"
+        );
+        assert_eq!(
+            id_with_uarch("AMD EPYC", zen5.as_deref(), 2),
+            "amd-epyc-zen5-2c"
+        );
+        let spr = microarchitecture("Intel Xeon Processor", 6, 0x8f);
+        assert_eq!(
+            id_with_uarch("Intel Xeon Processor", spr.as_deref(), 2),
+            "intel-xeon-sapphire-rapids-2c"
+        );
+        // A model number already tells the parts apart: unchanged.
+        let named = "AMD EPYC 9B14 96-Core Processor";
+        assert_eq!(id_with_uarch(named, zen4.as_deref(), 2), "amd-epyc-9b14-2c");
+        assert_eq!(
+            microarchitecture("AMD EPYC", 0x19, 0xb0).as_deref(),
+            Some("f19mb0")
+        );
+        assert_eq!(microarchitecture("Apple M4 Max", 0, 0), None);
     }
 }
