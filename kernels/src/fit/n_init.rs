@@ -94,9 +94,12 @@ fn one_start<L: Layout>(x: &L, exec: &Exec, job: &Job<'_, '_>, s: usize) -> Outc
         initial_centers_weighted(x, exec, k, init, weights, &mut rng)
     });
     let init_seconds = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let outcome = lloyd_weighted(x, exec, &c0, params, tol_abs, weights);
     Outcome {
         init_seconds,
-        ..lloyd_weighted(x, exec, &c0, params, tol_abs, weights)
+        iter_seconds: t1.elapsed().as_secs_f64(),
+        ..outcome
     }
 }
 
