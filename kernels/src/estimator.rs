@@ -26,7 +26,7 @@
 //! [`KMeans::fit`] calls bit for bit.
 
 use crate::accum::{Centers, Partial};
-use crate::data::Matrix;
+use crate::data::{too_large, too_large_f32, Matrix};
 use crate::distance::{dist2, max_magnitude, max_magnitude_f32};
 use crate::error::{Error, Result};
 use crate::exec::{auto_threads, available_cores, Exec};
@@ -210,14 +210,13 @@ impl<'a> Data<'a> {
         let what = &self.name;
         if let Some((i, v)) = first {
             let (row, col) = at(i);
-            return Err(Error::Invalid(if v.is_finite() {
-                format!(
-                    "{what}: row {row}, column {col}: |{v:e}| is too large: with n = {n} and d = {d}, \
-                     squared distances and the inertia would overflow beyond {limit:.3e}; rescale the data"
-                )
+            return Err(if v.is_finite() {
+                too_large(what, (row, col), v, n, d)
             } else {
-                format!("{what}: row {row}, column {col}: {v} is not a finite number")
-            }));
+                Error::Invalid(format!(
+                    "{what}: row {row}, column {col}: {v} is not a finite number"
+                ))
+            });
         }
         if precision == Precision::F32 {
             let first = match self.values {
@@ -228,11 +227,7 @@ impl<'a> Data<'a> {
                     .map(|i| (i, v[i] as f64)),
             };
             if let Some((i, v)) = first {
-                let (row, col) = at(i);
-                return Err(Error::Invalid(format!(
-                    "{what}: row {row}, column {col}: |{v:e}| is too large for --precision f32 \
-                     (limit {limit32:.3e} at d = {d}); rescale the data or use --precision f64"
-                )));
+                return Err(too_large_f32(what, at(i), v, d));
             }
         }
         self.checked[slot] = true;

@@ -114,12 +114,33 @@ pub fn map_file(path: &Path) -> Result<Mmap> {
 pub fn check_magnitude(values: &[f64], n: usize, d: usize, what: &str) -> Result<()> {
     let limit = max_magnitude(n, d);
     match first_above(values, d, limit) {
-        Some((row, col, v)) => Err(Error::Invalid(format!(
-            "{what}: row {row}, column {col}: |{v:e}| is too large: with n = {n} and d = {d}, \
-             squared distances and the inertia would overflow beyond {limit:.3e}; rescale the data"
-        ))),
+        Some((row, col, v)) => Err(too_large(what, (row, col), v, n, d)),
         None => Ok(()),
     }
+}
+
+/// The error for a value beyond [`max_magnitude`] at (row, column), counted from 1.
+pub(crate) fn too_large(
+    what: &str,
+    (row, col): (usize, usize),
+    v: f64,
+    n: usize,
+    d: usize,
+) -> Error {
+    let limit = max_magnitude(n, d);
+    Error::Invalid(format!(
+        "{what}: row {row}, column {col}: |{v:e}| is too large: with n = {n} and d = {d}, \
+         squared distances and the inertia would overflow beyond {limit:.3e}; rescale the data"
+    ))
+}
+
+/// The error for a value beyond [`max_magnitude_f32`] at (row, column), counted from 1.
+pub(crate) fn too_large_f32(what: &str, (row, col): (usize, usize), v: f64, d: usize) -> Error {
+    let limit = max_magnitude_f32(d);
+    Error::Invalid(format!(
+        "{what}: row {row}, column {col}: |{v:e}| is too large for --precision f32 \
+         (limit {limit:.3e} at d = {d}); rescale the data or use --precision f64"
+    ))
 }
 
 /// [`check_magnitude`] for `--precision f32`: refuses values whose squared distances
@@ -127,10 +148,7 @@ pub fn check_magnitude(values: &[f64], n: usize, d: usize, what: &str) -> Result
 pub fn check_magnitude_f32(values: &[f64], d: usize, what: &str) -> Result<()> {
     let limit = max_magnitude_f32(d);
     match first_above(values, d, limit) {
-        Some((row, col, v)) => Err(Error::Invalid(format!(
-            "{what}: row {row}, column {col}: |{v:e}| is too large for --precision f32 \
-             (limit {limit:.3e} at d = {d}); rescale the data or use --precision f64"
-        ))),
+        Some((row, col, v)) => Err(too_large_f32(what, (row, col), v, d)),
         None => Ok(()),
     }
 }
