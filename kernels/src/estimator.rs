@@ -234,6 +234,14 @@ impl<'a> Data<'a> {
         Ok(())
     }
 
+    /// The values in the blocked f32 layout, rounded from f64 or copied from f32.
+    fn flat32(&self, kernel: KernelChoice) -> Flat32 {
+        match self.values {
+            Values::F64(v) => Flat32::from_slice(v, self.n, self.d, kernel),
+            Values::F32(v) => Flat32::from_f32_slice(v, self.n, self.d, kernel),
+        }
+    }
+
     /// The values as f64: borrowed when they are f64, widened (copied) when f32.
     fn as_f64(&self) -> Cow<'a, [f64]> {
         match self.values {
@@ -360,16 +368,12 @@ impl Fit {
                 x.assign(rows, &centers, lab, &mut Partial::new(0, 0), false);
             });
         };
-        let values = data.as_f64();
         match self.precision {
             Precision::F64 => label(
-                &Flat::from_slice(&values, data.n, data.d, self.kernel),
+                &Flat::from_slice(&data.as_f64(), data.n, data.d, self.kernel),
                 &mut labels,
             ),
-            Precision::F32 => label(
-                &Flat32::from_slice(&values, data.n, data.d, self.kernel),
-                &mut labels,
-            ),
+            Precision::F32 => label(&data.flat32(self.kernel), &mut labels),
         }
         Ok(labels)
     }
@@ -622,18 +626,14 @@ impl KMeans {
         if let Some(flag) = &self.cancel {
             exec = exec.with_cancel(flag.clone());
         }
-        let run = || match (self.precision, data.values) {
-            (Precision::F64, _) => {
+        let run = || match self.precision {
+            Precision::F64 => {
                 let values = data.as_f64();
                 let x = Flat::from_slice(&values, data.n, data.d, self.kernel);
                 self.sweep(&x, &exec, data.weights, ks, t, each)
             }
-            (Precision::F32, Values::F32(v)) => {
-                let x = Flat32::from_f32_slice(v, data.n, data.d, self.kernel);
-                self.sweep(&x, &exec, data.weights, ks, t, each)
-            }
-            (Precision::F32, Values::F64(v)) => {
-                let x = Flat32::from_slice(v, data.n, data.d, self.kernel);
+            Precision::F32 => {
+                let x = data.flat32(self.kernel);
                 self.sweep(&x, &exec, data.weights, ks, t, each)
             }
         };
