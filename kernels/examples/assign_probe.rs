@@ -1,4 +1,6 @@
-//! `cargo run --release -p kernels --example assign_probe -- N D K REPS THREADS [ACC [SORTED]]`:
+//! `cargo run --release -p kernels --example assign_probe -- N D K REPS THREADS [ACC [SORTED]]`
+//! (env `KMEANS_PROBE_KERNEL=tiled|blocked|…` picks the kernel, `KMEANS_PROBE_F32=1`
+//! the f32 layout):
 //! times the flat SIMD assignment pass (labels and sums, as Lloyd runs it) on the
 //! bench's blob data, `REPS` back-to-back passes, and prints the minimum, the
 //! median and the mean in ms. For A/B experiments on this shared, noisy machine,
@@ -42,7 +44,12 @@ fn main() {
         values = sorted;
     }
     let m = Matrix::from_vec(n, d, values);
-    let flat = Flat::new(&m, KernelChoice::Simd);
+    // KMEANS_PROBE_KERNEL=tiled|blocked|scalar|simd|auto: the kernel (default simd,
+    // whose loop order is chosen by shape).
+    let choice: KernelChoice = std::env::var("KMEANS_PROBE_KERNEL")
+        .map(|s| s.parse().unwrap())
+        .unwrap_or(KernelChoice::Simd);
+    let flat = Flat::new(&m, choice);
     // KMEANS_PROBE_F32=1: the f32 layout (`--precision f32`) instead.
     let flat32 = std::env::var_os("KMEANS_PROBE_F32")
         .map(|_| kernels::layout::Flat32::from_matrix(&m, KernelChoice::Simd));

@@ -10,6 +10,24 @@
 /// vector: 8 f64 lanes).
 pub const PAD: usize = 8;
 
+/// Centers per panel of the transposed copy (`Prepared::ct`): the centers are
+/// packed in panels of `PANEL` centers, each panel `d × width` contiguous (width
+/// `PANEL`, or what is left of `kp` in the last panel), as a BLIS packed B panel.
+/// One panel of 32 centers is four AVX-512 vectors, exactly one register tile's
+/// width, so a tile reads one contiguous stream; the cache-blocked kernel runs each
+/// panel against a block of rows (see `kernel::assign`). With `kp ≤ PANEL` the
+/// packing is the plain `d × kp` transpose.
+pub const PANEL: usize = 32;
+
+/// Offset of center `j`, feature `t` in the panel-packed transposed centers of `kp`
+/// padded centers and dimension `d` (see [`PANEL`]).
+#[inline]
+pub fn panel_offset(j: usize, t: usize, d: usize, kp: usize) -> usize {
+    let p0 = j / PANEL * PANEL;
+    let width = (kp - p0).min(PANEL);
+    p0 * d + t * width + (j - p0)
+}
+
 /// Centers per register tile of the f32 assignment kernel (the tiled order of
 /// `Prepared`'s f32 copy).
 pub const TILE: usize = 8;
@@ -71,7 +89,8 @@ pub(crate) struct Prepared {
     pub(crate) k: usize,
     /// `k` rounded up to [`PAD`].
     pub(crate) kp: usize,
-    /// Transposed centers, `d × kp`, zero in the padding.
+    /// Transposed centers packed in panels of [`PANEL`] centers (see
+    /// [`panel_offset`]; plain `d × kp` when `kp ≤ PANEL`), zero in the padding.
     pub(crate) ct: Vec<f64>,
     /// `‖c_j‖²`, `+∞` in the padding (so padding never wins).
     pub(crate) cnorm: Vec<f64>,
@@ -100,7 +119,7 @@ impl Prepared {
             let c = &centers[j * d..(j + 1) * d];
             let mut nn = 0.0;
             for (t, v) in c.iter().enumerate() {
-                self.ct[t * kp + j] = *v;
+                self.ct[panel_offset(j, t, d, kp)] = *v;
                 nn += v * v;
             }
             self.cnorm[j] = nn;

@@ -23,6 +23,10 @@ pub struct KResult {
     pub init_seconds: f64,
     /// Seconds iterating (summed over the starts).
     pub iter_seconds: f64,
+    /// The assignment kernel's loop order at this k: `tiled` or `blocked` (the SIMD
+    /// kernels, see `kernels::kernel::Order`), `scalar`, or `naive` (the AoS layout).
+    #[serde(default)]
+    pub order: String,
     /// The final centers, one row per cluster.
     pub centers: Vec<Vec<f64>>,
 }

@@ -25,6 +25,7 @@ fn fit_matches_the_reference_on_awkward_shapes() {
         (257, 1, 4),
         (600, 8, 8),
         (97, 65, 9),
+        (1500, 33, 70),
     ] {
         let (rows, _) = blobs(n, d, k.min(n), n as u64 + 7);
         let x = flatten(&rows);
@@ -33,7 +34,12 @@ fn fit_matches_the_reference_on_awkward_shapes() {
         let data = Data::f64(&x, n, d).unwrap();
         let mut first: Option<kernels::Fit> = None;
         for threads in [1, 2, 3, 0] {
-            for kernel in [KernelChoice::Scalar, KernelChoice::Auto] {
+            for kernel in [
+                KernelChoice::Scalar,
+                KernelChoice::Auto,
+                KernelChoice::Tiled,
+                KernelChoice::Blocked,
+            ] {
                 for algorithm in [Algorithm::Lloyd, Algorithm::Hamerly, Algorithm::Elkan] {
                     let ctx =
                         format!("n={n} d={d} k={k} threads={threads} {kernel:?} {algorithm:?}");

@@ -142,16 +142,22 @@ fn check(rows: &[f64], n: usize, d: usize, centers: &[f64], what: &str) {
     for level in levels() {
         isa::set_max_isa(Some(level));
         assert_eq!(isa::active(), level);
-        let got = run(&Flat::new(&m, KernelChoice::Simd));
-        let ctx = format!("{what} isa={}", level.name());
-        assert_eq!(got.0, want.0, "labels: {ctx}");
-        assert_eq!(got.1.changed, want.1.changed, "changed: {ctx}");
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&got.1.sums), bits(&want.1.sums), "sums: {ctx}");
-        assert_eq!(bits(&got.1.counts), bits(&want.1.counts), "counts: {ctx}");
-        assert_eq!(bits(&got.2), bits(&want.2), "closest: {ctx}");
-        assert_eq!(bits(&got.3), bits(&want.3), "closest sums: {ctx}");
-        assert_eq!(bits(&got.4), bits(&want.4), "potentials: {ctx}");
+        for choice in [
+            KernelChoice::Simd,
+            KernelChoice::Tiled,
+            KernelChoice::Blocked,
+        ] {
+            let got = run(&Flat::new(&m, choice));
+            let ctx = format!("{what} isa={} {choice:?}", level.name());
+            assert_eq!(got.0, want.0, "labels: {ctx}");
+            assert_eq!(got.1.changed, want.1.changed, "changed: {ctx}");
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got.1.sums), bits(&want.1.sums), "sums: {ctx}");
+            assert_eq!(bits(&got.1.counts), bits(&want.1.counts), "counts: {ctx}");
+            assert_eq!(bits(&got.2), bits(&want.2), "closest: {ctx}");
+            assert_eq!(bits(&got.3), bits(&want.3), "closest sums: {ctx}");
+            assert_eq!(bits(&got.4), bits(&want.4), "potentials: {ctx}");
+        }
     }
     isa::set_max_isa(None);
 }
@@ -200,6 +206,55 @@ fn sums_over_several_row_groups() {
             let centers = flatten(&uniform(k, d, (k * 7 + d) as u64));
             check(&rows, n, d, &centers, &format!("n={n} d={d} k={k}"));
         }
+    }
+}
+
+/// The panel-packed centers and the cache-blocked order around every boundary:
+/// k just below, at and above one, two and three panels of 32 centers (and the
+/// vectors of the last panel not a multiple of a tile); n below one row block, at
+/// it and across several with a partial last tile; d not a multiple of the lanes.
+/// Tiled and blocked orders must give the scalar kernel's labels and sums bit for
+/// bit (`check` runs both at every ISA level).
+#[test]
+fn both_orders_match_scalar_around_panels_and_blocks() {
+    let block = kernels::kernel::assign::BLOCK_TILES * 6;
+    for &k in &[31usize, 32, 33, 40, 63, 64, 65, 96, 97, 100] {
+        for &d in &[5usize, 9, 31, 33, 64] {
+            for &n in &[1usize, 5, block - 1, block, block + 1, 3 * block + 7] {
+                let rows = flatten(&uniform(n, d, (n * 31 + d + k) as u64));
+                let centers = flatten(&uniform(k, d, (k * 7 + d) as u64));
+                check(&rows, n, d, &centers, &format!("n={n} d={d} k={k}"));
+            }
+        }
+    }
+}
+
+/// Near-ties across panels: duplicated centers in different panels (center j and
+/// j + 32, j + 64 identical) and rows equidistant from mirrored centers, so the
+/// running argmin carried across panels must keep the lowest index and send the
+/// ties to the canonical re-check.
+#[test]
+fn both_orders_recheck_near_ties_across_panels() {
+    for &d in &[8usize, 33] {
+        let k = 97;
+        let base = flatten(&uniform(32, d, 77));
+        let mut centers = Vec::with_capacity(k * d);
+        for j in 0..k {
+            centers.extend_from_slice(&base[(j % 32) * d..(j % 32 + 1) * d]);
+        }
+        // Mirror center 96 (panel 3) of center 5 across the plane x0 = 0.
+        let mut mirror = centers[5 * d..6 * d].to_vec();
+        mirror[0] = -mirror[0];
+        centers[96 * d..97 * d].copy_from_slice(&mirror);
+        let n = 150;
+        let mut rows = flatten(&uniform(n, d, 5));
+        for i in (0..n).step_by(3) {
+            rows[i * d] = 0.0;
+            for t in 1..d {
+                rows[i * d + t] = centers[5 * d + t] + 1e-9 * t as f64;
+            }
+        }
+        check(&rows, n, d, &centers, &format!("ties across panels d={d}"));
     }
 }
 

@@ -54,7 +54,11 @@ struct Cli {
     /// f64; flat layout and Lloyd only). See the README on when f32 is safe.
     #[arg(long, value_enum, default_value_t = PrecisionArg::F64)]
     precision: PrecisionArg,
-    /// Kernel of the flat layout: scalar, simd or auto.
+    /// Kernel of the flat layout: scalar (the canonical loop), simd (portable SIMD,
+    /// loop order by shape, as auto), tiled or blocked (SIMD in that loop order: every
+    /// register tile of rows against all centers, or a block of rows against one
+    /// panel of 32 centers at a time, for large k·d), auto. Same labels with every
+    /// choice; `--verbose` and the summary name the order each k ran.
     #[arg(long, value_enum, default_value_t = KernelArg::Auto)]
     kernel: KernelArg,
     /// Worker threads: 0 = chosen from the work size and cores, 1 = serial.
@@ -156,6 +160,8 @@ impl From<PrecisionArg> for Precision {
 enum KernelArg {
     Scalar,
     Simd,
+    Tiled,
+    Blocked,
     Auto,
 }
 
@@ -164,6 +170,8 @@ impl From<KernelArg> for KernelChoice {
         match a {
             KernelArg::Scalar => KernelChoice::Scalar,
             KernelArg::Simd => KernelChoice::Simd,
+            KernelArg::Tiled => KernelChoice::Tiled,
+            KernelArg::Blocked => KernelChoice::Blocked,
             KernelArg::Auto => KernelChoice::Auto,
         }
     }
@@ -530,6 +538,17 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 seconds: f.timings.init_s + f.timings.iter_s,
                 init_seconds: f.timings.init_s,
                 iter_seconds: f.timings.iter_s,
+                order: if config.layout == LayoutArg::Aos {
+                    "naive".into()
+                } else {
+                    kernel::order_name(
+                        cli.kernel.into(),
+                        config.precision == Precision::F32,
+                        f.k,
+                        d,
+                    )
+                    .into()
+                },
                 centers: f.centers.chunks(d).map(|c| c.to_vec()).collect(),
             });
             last = Some((f.algorithm, f.tol_abs));
@@ -573,12 +592,13 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             let _ =
                 writeln!(
                 e,
-                "kmeans: k={:<4} init {:>9.4}s  iter {:>9.4}s  iterations {:>3}  inertia {:.6e}{}",
+                "kmeans: k={:<4} init {:>9.4}s  iter {:>9.4}s  iterations {:>3}  inertia {:.6e}  order {}{}",
                 r.k,
                 r.init_seconds,
                 r.iter_seconds,
                 r.iterations,
                 r.inertia,
+                r.order,
                 if r.converged { "" } else { "  (max-iter reached)" }
             );
         }

@@ -38,7 +38,8 @@ use super::net::{lanes8, LANES8_ROWS};
 use super::prefetch::{prefetch_lines, PREFETCH_BYTES};
 use super::sums::{add_rows, SUM_GROUP_BYTES};
 use super::tile::{single, tiles, Out, Tables};
-use super::Assign;
+use super::{Assign, Order};
+use crate::accum::PANEL;
 use crate::distance::Margin;
 use pulp::{Simd, WithSimd};
 
@@ -117,6 +118,7 @@ pub(crate) fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Ass
         accumulate,
         xmax,
         mut second,
+        order,
     } = a;
     let k = prep.k;
     let n = labels.len();
@@ -166,6 +168,17 @@ pub(crate) fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Ass
     } else {
         (SUM_GROUP_BYTES / (8 * d.max(1))).div_ceil(R).max(1) * R
     };
+    // Vectors per center panel (see `crate::accum::PANEL`).
+    let pv = (PANEL / S::F64_LANES).max(1);
+    if order == Order::Blocked && !direct && k > 1 && nvec > pv {
+        let out = Out {
+            labels,
+            second,
+            part,
+        };
+        blocked::<S, R, NV>(simd, x, &t, &ctx, nvec, pv, out, accumulate);
+        return;
+    }
     // Prefetch distance in rows: about PREFETCH_BYTES ahead, at least one tile.
     let ahead = (PREFETCH_BYTES / (8 * d.max(1))).max(R);
     let mut i = 0;
@@ -197,7 +210,7 @@ pub(crate) fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Ass
             }
             let mut st = [init; R];
             if k > 1 {
-                tiles::<S, R, NV>(simd, &rows, &t, nvec, &mut st);
+                tiles::<S, R, NV>(simd, &rows, &t, 0, nvec, &mut st);
             }
             for r in 0..R {
                 let lb = second.as_deref_mut().map(|s| &mut s[i + r]);
@@ -210,7 +223,7 @@ pub(crate) fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Ass
             let rows: [&[f64]; 1] = [&x[i * d..(i + 1) * d]];
             let mut st = [init; 1];
             if k > 1 {
-                tiles::<S, 1, NV>(simd, &rows, &t, nvec, &mut st);
+                tiles::<S, 1, NV>(simd, &rows, &t, 0, nvec, &mut st);
             }
             let lb = second.as_deref_mut().map(|s| &mut s[i]);
             ctx.finish::<S>(simd, &mut labels[i], rows[0], &st[0], part, lb);
@@ -219,5 +232,81 @@ pub(crate) fn run_rows<S: Simd, const R: usize, const NV: usize>(simd: S, a: Ass
         if accumulate {
             add_rows::<S>(simd, x, d, labels, start..end, part);
         }
+    }
+}
+
+/// Register tiles per row block of the cache-blocked order.
+pub const BLOCK_TILES: usize = 8;
+
+/// The cache-blocked order (BLIS's loop around the micro-kernel): the rows go in
+/// blocks of [`BLOCK_TILES`] register tiles; each center panel (`PANEL` centers,
+/// `d × PANEL` contiguous, see [`crate::accum::PANEL`]) is run against every tile of
+/// the block before the next panel, so a panel is read from memory once per block
+/// and then from L1/L2, instead of the whole `k × d` centers once per tile. Each
+/// row's running argmin (`Best`: three vectors) is kept across the panels, and the
+/// rows are finished (rounding check, canonical re-check) once every panel has been
+/// seen: the same scores folded in the same order as the tiled order, so the same
+/// labels bit for bit.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn blocked<S: Simd, const R: usize, const NV: usize>(
+    simd: S,
+    x: &[f64],
+    t: &Tables<'_, S>,
+    ctx: &Finish<'_>,
+    nvec: usize,
+    pv: usize,
+    out: Out<'_>,
+    accumulate: bool,
+) {
+    let Out {
+        labels,
+        mut second,
+        part,
+    } = out;
+    let d = t.d;
+    let n = labels.len();
+    let block = BLOCK_TILES * R;
+    let mut st = [[t.init; R]; BLOCK_TILES];
+    let mut start = 0;
+    while start < n {
+        let end = (start + block).min(n);
+        let full = (end - start) / R;
+        for tile in st.iter_mut().take(full) {
+            *tile = [t.init; R];
+        }
+        let mut rest = [t.init; R];
+        let tail = start + full * R;
+        let mut p0 = 0;
+        while p0 < nvec {
+            let p1 = (p0 + pv).min(nvec);
+            for (q, tile) in st.iter_mut().take(full).enumerate() {
+                let i = start + q * R;
+                let rows: [&[f64]; R] = std::array::from_fn(|r| &x[(i + r) * d..(i + r + 1) * d]);
+                tiles::<S, R, NV>(simd, &rows, t, p0, p1, tile);
+            }
+            for (r, s) in rest.iter_mut().enumerate().take(end - tail) {
+                let i = tail + r;
+                let rows: [&[f64]; 1] = [&x[i * d..(i + 1) * d]];
+                let mut one = [*s];
+                tiles::<S, 1, NV>(simd, &rows, t, p0, p1, &mut one);
+                *s = one[0];
+            }
+            p0 = p1;
+        }
+        for i in start..end {
+            let q = i - start;
+            let s = if i < tail {
+                &st[q / R][q % R]
+            } else {
+                &rest[i - tail]
+            };
+            let lb = second.as_deref_mut().map(|v| &mut v[i]);
+            ctx.finish::<S>(simd, &mut labels[i], &x[i * d..(i + 1) * d], s, part, lb);
+        }
+        if accumulate {
+            add_rows::<S>(simd, x, d, labels, start..end, part);
+        }
+        start = end;
     }
 }

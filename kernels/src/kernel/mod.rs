@@ -38,11 +38,55 @@ use crate::accum::{Centers, Partial, Prepared};
 pub enum KernelChoice {
     /// The canonical scalar loop.
     Scalar,
-    /// The portable SIMD kernel at the best ISA level detected.
+    /// The portable SIMD kernel at the best ISA level detected, its loop order
+    /// chosen per shape (as `Auto`).
     Simd,
-    /// Let the library choose per shape (currently: SIMD when available).
+    /// The SIMD kernel in the register-tiled order: every tile of rows against all
+    /// centers (best while the centers stay in L1/L2).
+    Tiled,
+    /// The SIMD kernel in the cache-blocked order: a block of rows against one panel
+    /// of centers at a time (large `k·d`), see [`Order::Blocked`].
+    Blocked,
+    /// Let the library choose per shape: SIMD, tiled or blocked by [`Order::for_shape`].
     #[default]
     Auto,
+}
+
+/// Loop order of the f64 SIMD assignment (see `assign`): the labels are the same
+/// bit for bit in both; only the memory traffic differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Every register tile of rows runs against all `k` centers.
+    Tiled,
+    /// Rows in blocks of `assign::BLOCK_TILES` tiles; each panel of
+    /// [`crate::accum::PANEL`] centers runs against the whole block before the next.
+    Blocked,
+}
+
+/// Centers' size (`k·d·8` bytes) from which `Auto` takes the blocked order: half
+/// of a 1 MiB L2. Measured on Zen 4 (32 KiB L1d, 1 MiB L2): at k·d·8 ≤ 256 KiB the
+/// two orders are within noise; from 512 KiB on (k = 512, d = 128) the tiled order
+/// re-streams the centers from L3 per tile and the blocked one is faster (see
+/// BENCHMARKS.md, "Large k·d").
+pub const BLOCKED_MIN_BYTES: usize = 512 * 1024;
+
+impl Order {
+    /// The loop order `choice` runs at `k` centers of dimension `d`.
+    pub fn for_shape(choice: KernelChoice, k: usize, d: usize) -> Order {
+        match choice {
+            KernelChoice::Tiled => Order::Tiled,
+            KernelChoice::Blocked => Order::Blocked,
+            _ if k > crate::accum::PANEL && k * d * 8 >= BLOCKED_MIN_BYTES => Order::Blocked,
+            _ => Order::Tiled,
+        }
+    }
+    /// `"tiled"` or `"blocked"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Order::Tiled => "tiled",
+            Order::Blocked => "blocked",
+        }
+    }
 }
 
 impl std::str::FromStr for KernelChoice {
@@ -51,9 +95,11 @@ impl std::str::FromStr for KernelChoice {
         match s {
             "scalar" => Ok(KernelChoice::Scalar),
             "simd" => Ok(KernelChoice::Simd),
+            "tiled" => Ok(KernelChoice::Tiled),
+            "blocked" => Ok(KernelChoice::Blocked),
             "auto" => Ok(KernelChoice::Auto),
             _ => Err(format!(
-                "unknown kernel '{s}' (expected scalar, simd or auto)"
+                "unknown kernel '{s}' (expected scalar, simd, tiled, blocked or auto)"
             )),
         }
     }
@@ -83,6 +129,8 @@ pub(crate) struct Assign<'a> {
     /// second-best canonical distance in the direct form; in the expanded form
     /// `‖x‖² + second score − margin` (or `+ best score − margin` after a re-check).
     pub(crate) second: Option<&'a mut [f64]>,
+    /// The loop order.
+    pub(crate) order: Order,
 }
 
 impl Assign<'_> {
@@ -133,7 +181,7 @@ pub fn assign_block(b: Block<'_>, labels: &mut [u32], part: &mut Partial, accumu
     } = b;
     match choice {
         KernelChoice::Scalar => scalar::assign(x, d, centers, labels, part, accumulate),
-        KernelChoice::Simd | KernelChoice::Auto => isa::dispatch(Assign {
+        _ => isa::dispatch(Assign {
             x,
             d,
             centers: centers.values(),
@@ -143,6 +191,7 @@ pub fn assign_block(b: Block<'_>, labels: &mut [u32], part: &mut Partial, accumu
             accumulate,
             xmax,
             second: None,
+            order: Order::for_shape(choice, centers.k(), d),
         }),
     }
 }
@@ -170,7 +219,7 @@ pub fn nearest_block(b: Block<'_>, labels: &mut [u32], second: &mut [f64]) {
                 *s = d2;
             }
         }
-        KernelChoice::Simd | KernelChoice::Auto => {
+        _ => {
             let mut part = Partial::new(0, 0);
             isa::dispatch(Assign {
                 x,
@@ -182,6 +231,7 @@ pub fn nearest_block(b: Block<'_>, labels: &mut [u32], second: &mut [f64]) {
                 accumulate: false,
                 xmax,
                 second: Some(second),
+                order: Order::for_shape(choice, centers.k(), d),
             })
         }
     }
@@ -191,7 +241,17 @@ pub fn nearest_block(b: Block<'_>, labels: &mut [u32], second: &mut [f64]) {
 pub fn resolved_name(choice: KernelChoice) -> &'static str {
     match choice {
         KernelChoice::Scalar => "scalar",
-        KernelChoice::Simd | KernelChoice::Auto => "simd",
+        _ => "simd",
+    }
+}
+
+/// The loop order of the assignment kernel `choice` runs at `k` centers of dimension
+/// `d`, in f32 (`--precision f32`) or f64: `"scalar"`, `"tiled"` or `"blocked"`.
+pub fn order_name(choice: KernelChoice, f32: bool, k: usize, d: usize) -> &'static str {
+    match choice {
+        KernelChoice::Scalar => "scalar",
+        _ if f32 => "tiled",
+        _ => Order::for_shape(choice, k, d).name(),
     }
 }
 

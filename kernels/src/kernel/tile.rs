@@ -7,14 +7,15 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::argmin::{merge, Best, Finish};
-use crate::accum::Partial;
+use crate::accum::{Partial, PANEL};
 use pulp::Simd;
 
 /// What a register tile reads, besides the rows.
 pub(crate) struct Tables<'a, S: Simd> {
     /// Dimension.
     pub(crate) d: usize,
-    /// Transposed centers, `d` rows of `kpv` vectors.
+    /// Transposed centers in panels (see [`crate::accum::PANEL`]), `kpv` vectors per
+    /// transposed row in all.
     pub(crate) ct: &'a [S::f64s],
     /// `‖c_j‖²` (`+∞` in the padding).
     pub(crate) cnorm: &'a [S::f64s],
@@ -81,17 +82,19 @@ pub(crate) fn single<S: Simd, const R: usize, const V: usize>(
     }
 }
 
-/// The first `nvec` center vectors (of `kpv` per transposed row) for `R` rows: full
-/// groups of `NV` vectors, then the rest in one tile of its exact width.
+/// The center vectors `from .. to` (of `kpv` per transposed row) for `R` rows: full
+/// groups of `NV` vectors, then the rest in one tile of its exact width. `from` is a
+/// multiple of `NV` (a panel's or 0).
 #[inline(always)]
 pub(crate) fn tiles<S: Simd, const R: usize, const NV: usize>(
     simd: S,
     rows: &[&[f64]; R],
     t: &Tables<'_, S>,
+    from: usize,
     nvec: usize,
     st: &mut [Best<S::f64s>; R],
 ) {
-    let mut jv = 0;
+    let mut jv = from;
     while jv + NV <= nvec {
         tile::<S, R, NV>(simd, rows, t, jv, st);
         jv += NV;
@@ -145,6 +148,14 @@ pub(crate) fn scores<S: Simd, const R: usize, const V: usize>(
         assert_eq!(row.len(), d);
     }
     assert!(jv + V <= kpv && ct.len() >= d * kpv);
+    // The tile's panel (see `crate::accum::PANEL`): `d` rows of `width` vectors from
+    // `base`; a tile never crosses a panel (NV divides the vectors per panel).
+    let pv = (PANEL / S::F64_LANES).max(1);
+    let p0 = jv / pv * pv;
+    let width = (kpv - p0).min(pv);
+    let off = jv - p0;
+    debug_assert!(off + V <= width);
+    let panel = &ct[p0 * d..p0 * d + d * width];
     let mut acc = [[simd.splat_f64s(0.0); V]; R];
     if direct {
         // The canonical order for d <= 4: (s0 + s2) + (s1 + s3), even features in
@@ -155,8 +166,8 @@ pub(crate) fn scores<S: Simd, const R: usize, const V: usize>(
             }
         }
         let mut odd = [[simd.splat_f64s(0.0); V]; R];
-        for (t, crow) in ct.chunks_exact(kpv).take(d).enumerate() {
-            let c: [S::f64s; V] = std::array::from_fn(|v| crow[jv + v]);
+        for (t, crow) in panel.chunks_exact(width).enumerate() {
+            let c: [S::f64s; V] = std::array::from_fn(|v| crow[off + v]);
             let sums = if t % 2 == 0 { &mut acc } else { &mut odd };
             for r in 0..R {
                 let xb = simd.splat_f64s(rows[r][t]);
@@ -174,8 +185,8 @@ pub(crate) fn scores<S: Simd, const R: usize, const V: usize>(
             }
         }
     } else {
-        for (t, crow) in ct.chunks_exact(kpv).take(d).enumerate() {
-            let c: [S::f64s; V] = std::array::from_fn(|v| crow[jv + v]);
+        for (t, crow) in panel.chunks_exact(width).enumerate() {
+            let c: [S::f64s; V] = std::array::from_fn(|v| crow[off + v]);
             for r in 0..R {
                 let xb = simd.splat_f64s(rows[r][t]);
                 for v in 0..V {

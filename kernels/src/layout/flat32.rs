@@ -95,7 +95,7 @@ impl Flat32 {
     fn run<Op: WithSimd>(&self, op: Op) -> Op::Output {
         match self.kernel {
             KernelChoice::Scalar => pulp::Simd::vectorize(pulp::Scalar, op),
-            KernelChoice::Simd | KernelChoice::Auto => isa::dispatch(op),
+            _ => isa::dispatch(op),
         }
     }
 
