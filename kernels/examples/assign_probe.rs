@@ -66,6 +66,9 @@ fn main() {
         &mut Rng::for_k(3, k),
     );
     let mut centers = Centers::new(k, d);
+    if let Some(shift) = x.screen_shift() {
+        centers.set_screened(shift);
+    }
     centers.set(&c0);
     let mut labels = vec![0u32; n];
     let mut parts = vec![Partial::new(k, d); n.div_ceil(CHUNK_ROWS)];
@@ -87,4 +90,11 @@ fn main() {
         ts[ts.len() / 2],
         mean
     );
+    let (screened, rechecked) = kernels::layout::flat::screen_counts();
+    if screened > 0 {
+        println!(
+            "screened: {:.3} % of rows re-checked in f64",
+            100.0 * rechecked as f64 / screened as f64
+        );
+    }
 }

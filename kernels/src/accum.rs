@@ -79,6 +79,21 @@ impl Centers {
     pub fn set(&mut self, values: &[f64]) {
         self.values.copy_from_slice(values);
         self.prepared.prepare(&self.values, self.k, self.d);
+        if !self.prepared.shift.is_empty() {
+            self.prepared.prepare_f32(&self.values, self.k, self.d);
+        }
+    }
+    /// Also keeps the f32 panel copy the screened kernel reads, relative to `shift`
+    /// (`d` values: the screened layout's column means), from now on (every
+    /// [`Centers::set`] refreshes it).
+    pub fn set_screened(&mut self, shift: &[f64]) {
+        assert_eq!(shift.len(), self.d, "set_screened: one shift per feature");
+        self.prepared.shift = shift.to_vec();
+        self.prepared.prepare_f32(&self.values, self.k, self.d);
+    }
+    /// Whether the f32 panel copy of the screened kernel is kept.
+    pub fn is_screened(&self) -> bool {
+        !self.prepared.shift.is_empty()
     }
 }
 
@@ -103,6 +118,19 @@ pub(crate) struct Prepared {
     /// `((j / TILE)·d + t)·TILE + j % TILE`); NaN in the padding, which never
     /// compares less, so it never wins.
     pub(crate) c32: Vec<f32>,
+    /// The centers rounded to f32 for the screened kernel, panel-packed with every
+    /// panel [`PANEL`] wide (`k` padded to a multiple of [`PANEL`], zero in the
+    /// padding): center `j`, feature `t` at `(j / PANEL)·PANEL·d + t·PANEL + j % PANEL`.
+    /// Filled only when a screened layout asks for it ([`Centers::set_screened`]).
+    pub(crate) ct32: Vec<f32>,
+    /// `‖ĉ_j‖²` of the f32 centers (summed in f64, rounded once), `+∞` in the padding.
+    pub(crate) cn32: Vec<f32>,
+    /// The point the screened kernel's f32 copies are taken relative to (the data's
+    /// column means: distances do not change, the norms that bound the rounding
+    /// shrink); empty when the screen is off.
+    pub(crate) shift: Vec<f64>,
+    /// Largest `‖c_j − shift‖` (f64).
+    pub(crate) cn32max: f64,
 }
 
 impl Prepared {
@@ -125,6 +153,31 @@ impl Prepared {
             self.cnorm[j] = nn;
             self.zinit[j] = 0.0;
             self.cmax = self.cmax.max(nn);
+        }
+    }
+}
+
+impl Prepared {
+    /// The f32 panel copy and norms of the screened kernel (`ct32`, `cn32`).
+    fn prepare_f32(&mut self, centers: &[f64], k: usize, d: usize) {
+        let kp = k.div_ceil(PANEL).max(1) * PANEL;
+        self.ct32.clear();
+        self.ct32.resize(kp * d, 0.0);
+        self.cn32.clear();
+        self.cn32.resize(kp, f32::INFINITY);
+        self.cn32max = 0.0;
+        for j in 0..k {
+            let base = j / PANEL * PANEL * d + j % PANEL;
+            let (mut nn, mut exact) = (0.0f64, 0.0f64);
+            for t in 0..d {
+                let c = centers[j * d + t] - self.shift[t];
+                let v = c as f32;
+                self.ct32[base + t * PANEL] = v;
+                nn += v as f64 * v as f64;
+                exact += c * c;
+            }
+            self.cn32[j] = nn as f32;
+            self.cn32max = self.cn32max.max(exact.sqrt());
         }
     }
 }

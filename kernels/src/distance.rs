@@ -175,3 +175,68 @@ impl Margin {
         8.0 * (d as f64 + 2.0) * f64::EPSILON * (xmax + cmax) + (d as f64 + 2.0) * UNDERFLOW
     }
 }
+
+/// Features per FMA chain of the screened kernel's dot products: each chunk of
+/// `SCREEN_CHAIN` features is summed from zero, then the chunks' sums are added, so
+/// the rounding bound of [`Screen`] grows with `min(d, SCREEN_CHAIN) + ⌈d / SCREEN_CHAIN⌉`
+/// rather than `d` (ten times tighter at d = 768).
+pub const SCREEN_CHAIN: usize = 64;
+
+/// The screened kernel's acceptance test: when a row's two best f32 scores
+/// `s = fl(‖Ĉ‖² − 2 X̂·Ĉ)` are more than the bound apart, the best one is the canonical
+/// f64 argmin. Here `X = x − μ`, `C = c − μ` (`μ` the data's column means: distances
+/// do not change, the norms shrink), `X̂`, `Ĉ` rounded to f32 (`u = 2⁻²⁴`), `‖Ĉ‖²`
+/// summed in f64 and rounded once, the dot product by FMA chains of at most
+/// [`SCREEN_CHAIN`] features whose sums are then added
+/// (`L = min(d, CHAIN) + ⌈d / CHAIN⌉` roundings deep).
+///
+/// Each score is within `E32 = 1.01 (L + 6) u (‖C‖² + 2 ‖X‖‖C‖)` of the exact
+/// `‖C‖² − 2 X·C`: rounding the inputs moves `‖C‖²` by `≤ (2u + u²)‖C‖²` and `X·C` by
+/// `≤ (2u + u²)‖X‖‖C‖`; the chained dot product adds `≤ γ_L ‖X̂‖‖Ĉ‖`; rounding `‖Ĉ‖²`
+/// and the final FMA add `≤ u (‖C‖² + 2‖X‖‖C‖)` more (with `L u ≤ 0.01`, i.e.
+/// `d ≤ 100 000`, the products of `(1 + u)` factors stay under 1.01). Each canonical
+/// f64 distance is within `E64 = (d + 8) ε (‖X‖ + ‖C‖)²` of the exact one (see
+/// [`Margin::new`]). `‖X‖²` is common to a row's scores, so
+/// `s_j − s_b > 2 (E32 + E64)` (with `‖C‖` the largest center norm) gives
+/// `dist2(x, c_j) > dist2(x, c_b)` in f64 for every other `j`: no rounding can change
+/// the argmin, and exact ties (gap 0) always go to the canonical re-check. An
+/// absolute term covers subnormal results and inputs below f32's normal range
+/// (absolute errors `≤ 2⁻¹⁴⁹` per operation). Valid only while no f32 value can
+/// overflow: [`Screen::applies`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Screen {
+    rel32: f64,
+    rel64: f64,
+    abs: f64,
+}
+
+impl Screen {
+    /// The bound's coefficients for `d` features.
+    pub(crate) fn new(d: usize) -> Self {
+        let chain = SCREEN_CHAIN;
+        let l = (d.min(chain) + d.div_ceil(chain)) as f64;
+        let d = d as f64;
+        Screen {
+            rel32: 2.0 * 1.01 * (l + 6.0) * f64::from(f32::EPSILON) / 2.0,
+            rel64: 2.0 * (d + 8.0) * f64::EPSILON,
+            abs: 8.0 * (d + 8.0) * 2f64.powi(-140),
+        }
+    }
+
+    /// Whether the screen is valid for rows of norm `≤ xn` and centers of norm
+    /// `≤ cn` (largest, both relative to the shift), `k` centers: every score and
+    /// dot product stays far below `f32::MAX`, and center indices are exact in f32.
+    pub(crate) fn applies(xn: f64, cn: f64, k: usize) -> bool {
+        let m = xn + cn;
+        m.is_finite() && 4.0 * m * m < f64::from(f32::MAX) && k < (1 << 24)
+    }
+
+    /// Whether the best score `best` is settled against the runner-up `second` for a
+    /// row of norm `xn`, centers of largest norm `cn` (relative to the shift).
+    #[inline(always)]
+    pub(crate) fn settles(self, best: f32, second: f32, xn: f64, cn: f64) -> bool {
+        let m = xn + cn;
+        let bound = self.rel32 * cn * (cn + 2.0 * xn) + self.rel64 * m * m + self.abs * (1.0 + m);
+        f64::from(second) - f64::from(best) > bound
+    }
+}

@@ -86,6 +86,10 @@ pub struct Summary {
     pub tol_abs: f64,
     /// Threads the fits ran on.
     pub threads: usize,
+    /// With `--kernel screened`: the fraction of screened rows (over every pass of
+    /// every k) that the f32 screen could not settle and the f64 kernel re-checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rechecked_fraction: Option<f64>,
     /// Wall seconds per phase.
     pub timings: Timings,
     /// One entry per k, in order.

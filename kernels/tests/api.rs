@@ -39,6 +39,7 @@ fn fit_matches_the_reference_on_awkward_shapes() {
                 KernelChoice::Auto,
                 KernelChoice::Tiled,
                 KernelChoice::Blocked,
+                KernelChoice::Screened,
             ] {
                 for algorithm in [Algorithm::Lloyd, Algorithm::Hamerly, Algorithm::Elkan] {
                     let ctx =

@@ -101,11 +101,15 @@ fn check(rows: &[f64], n: usize, d: usize, centers: &[f64], what: &str) {
     let m = Matrix::from_vec(n, d, rows.to_vec());
     let mut c = Centers::new(k, d);
     c.set(centers);
+    // The screened kernel reads the centers' f32 panel copy (kept on request).
+    let mut cs = Centers::new(k, d);
+    cs.set_screened(&mean_of(rows, d));
+    cs.set(centers);
     let scalar = Flat::new(&m, KernelChoice::Scalar);
-    let run = |x: &Flat| {
+    let run = |x: &Flat, c: &Centers| {
         let mut labels = vec![u32::MAX; n];
         let mut part = Partial::new(k, d);
-        x.assign(0..n, &c, &mut labels, &mut part, true);
+        x.assign(0..n, c, &mut labels, &mut part, true);
         let mut closest = vec![0.0; n];
         let s0 = x.update_closest(0..n, &centers[..d], &mut closest, true);
         let s1 = x.update_closest(0..n, &centers[(k - 1) * d..], &mut closest, false);
@@ -116,7 +120,7 @@ fn check(rows: &[f64], n: usize, d: usize, centers: &[f64], what: &str) {
         // squared distance to every other center.
         let mut fl = vec![u32::MAX; n];
         let mut second = vec![0.0; n];
-        x.full_search(m.as_slice(), &c, &mut fl, &mut second);
+        x.full_search(m.as_slice(), c, &mut fl, &mut second);
         for i in 0..n {
             let row = &rows[i * d..(i + 1) * d];
             assert_eq!(
@@ -137,7 +141,7 @@ fn check(rows: &[f64], n: usize, d: usize, centers: &[f64], what: &str) {
         }
         (labels, part, closest, [s0, s1], pots)
     };
-    let want = run(&scalar);
+    let want = run(&scalar, &c);
     let _g = CAP.lock().unwrap_or_else(|e| e.into_inner());
     for level in levels() {
         isa::set_max_isa(Some(level));
@@ -146,8 +150,14 @@ fn check(rows: &[f64], n: usize, d: usize, centers: &[f64], what: &str) {
             KernelChoice::Simd,
             KernelChoice::Tiled,
             KernelChoice::Blocked,
+            KernelChoice::Screened,
         ] {
-            let got = run(&Flat::new(&m, choice));
+            let centers = if choice == KernelChoice::Screened {
+                &cs
+            } else {
+                &c
+            };
+            let got = run(&Flat::new(&m, choice), centers);
             let ctx = format!("{what} isa={} {choice:?}", level.name());
             assert_eq!(got.0, want.0, "labels: {ctx}");
             assert_eq!(got.1.changed, want.1.changed, "changed: {ctx}");
@@ -340,4 +350,16 @@ fn neon_is_the_path_that_runs() {
     assert_eq!(isa::active().name(), "neon");
     assert_eq!(kernels::probe::f64_lanes(), 2);
     assert!(matches!(pulp::Arch::new(), pulp::Arch::Neon(_)));
+}
+
+/// Column means of `n × d` row-major values (the screened layout's shift).
+fn mean_of(rows: &[f64], d: usize) -> Vec<f64> {
+    let n = rows.len() / d;
+    let mut m = vec![0.0; d];
+    for r in rows.chunks_exact(d) {
+        for (a, v) in m.iter_mut().zip(r) {
+            *a += v;
+        }
+    }
+    m.iter().map(|v| v / n as f64).collect()
 }

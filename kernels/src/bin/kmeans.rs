@@ -57,8 +57,10 @@ struct Cli {
     /// Kernel of the flat layout: scalar (the canonical loop), simd (portable SIMD,
     /// loop order by shape, as auto), tiled or blocked (SIMD in that loop order: every
     /// register tile of rows against all centers, or a block of rows against one
-    /// panel of 32 centers at a time, for large k·d), auto. Same labels with every
-    /// choice; `--verbose` and the summary name the order each k ran.
+    /// panel of 32 centers at a time, for large k·d), screened (f64-exact labels at
+    /// f32 speed: an f32 screen under a rigorous rounding bound, the unsettled rows
+    /// re-checked in f64; n·d·4 more bytes), auto. Same labels with every choice;
+    /// `--verbose` and the summary name the order each k ran.
     #[arg(long, value_enum, default_value_t = KernelArg::Auto)]
     kernel: KernelArg,
     /// Worker threads: 0 = chosen from the work size and cores, 1 = serial.
@@ -162,6 +164,7 @@ enum KernelArg {
     Simd,
     Tiled,
     Blocked,
+    Screened,
     Auto,
 }
 
@@ -172,6 +175,7 @@ impl From<KernelArg> for KernelChoice {
             KernelArg::Simd => KernelChoice::Simd,
             KernelArg::Tiled => KernelChoice::Tiled,
             KernelArg::Blocked => KernelChoice::Blocked,
+            KernelArg::Screened => KernelChoice::Screened,
             KernelArg::Auto => KernelChoice::Auto,
         }
     }
@@ -579,8 +583,17 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     } else {
         kernel::resolved_name(cli.kernel.into()).to_string()
     };
+    let (screened, rechecked) = kernels::layout::flat::screen_counts();
+    let rechecked_fraction = (screened > 0).then(|| rechecked as f64 / screened as f64);
     if cli.verbose {
         let mut e = std::io::stderr().lock();
+        if let Some(f) = rechecked_fraction {
+            let _ = writeln!(
+                e,
+                "kmeans: screened {screened} rows, {rechecked} ({:.3} %) re-checked in f64",
+                100.0 * f
+            );
+        }
         let _ = writeln!(
             e,
             "kmeans: n={n} d={d} layout={} kernel={kernel_name} isa={} threads={}",
@@ -640,6 +653,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             tol: cli.tol,
             tol_abs,
             threads: exec.threads(),
+            rechecked_fraction,
             timings,
             results,
         };

@@ -92,6 +92,9 @@ pub fn lloyd_weighted<L: Layout>(
     let d = x.d();
     let k = init_centers.len() / d;
     let mut centers = Centers::new(k, d);
+    if let Some(shift) = x.screen_shift() {
+        centers.set_screened(shift);
+    }
     centers.set(init_centers);
     let mut new_values = vec![0.0f64; k * d];
     let mut labels = vec![u32::MAX; n];

@@ -11,6 +11,7 @@
 //! * [`canonical`]: the canonical distance vectorized along a row, bit for bit
 //!   [`crate::distance::dist2`].
 //! * [`f32`](mod@f32): the kernels of the f32 layout (`--precision f32`).
+//! * [`screen`]: the f32 screen of the screened kernel (f64-exact labels).
 //! * [`prefetch`]: the software prefetch of the streaming kernels.
 //!
 //! Every kernel returns the canonical labels (argmin of [`crate::distance::dist2`],
@@ -27,6 +28,7 @@ pub mod isa;
 pub mod net;
 pub mod prefetch;
 pub mod scalar;
+pub mod screen;
 pub mod seed;
 pub mod sums;
 pub mod tile;
@@ -47,6 +49,12 @@ pub enum KernelChoice {
     /// The SIMD kernel in the cache-blocked order: a block of rows against one panel
     /// of centers at a time (large `k·d`), see [`Order::Blocked`].
     Blocked,
+    /// f64-exact labels at f32 speed: every row screened by an f32 expanded-form
+    /// kernel ([`screen`]) under a rigorous rounding bound, the rows it cannot settle
+    /// re-checked with the canonical f64 distance; sums in f64. The same labels as
+    /// the f64 kernels bit for bit, for `n × d × 4` more bytes (an f32 copy of the
+    /// rows). Flat f64 layout; elsewhere it runs as `Auto`.
+    Screened,
     /// Let the library choose per shape: SIMD, tiled or blocked by [`Order::for_shape`].
     #[default]
     Auto,
@@ -97,9 +105,10 @@ impl std::str::FromStr for KernelChoice {
             "simd" => Ok(KernelChoice::Simd),
             "tiled" => Ok(KernelChoice::Tiled),
             "blocked" => Ok(KernelChoice::Blocked),
+            "screened" => Ok(KernelChoice::Screened),
             "auto" => Ok(KernelChoice::Auto),
             _ => Err(format!(
-                "unknown kernel '{s}' (expected scalar, simd, tiled, blocked or auto)"
+                "unknown kernel '{s}' (expected scalar, simd, tiled, blocked, screened or auto)"
             )),
         }
     }
@@ -246,11 +255,13 @@ pub fn resolved_name(choice: KernelChoice) -> &'static str {
 }
 
 /// The loop order of the assignment kernel `choice` runs at `k` centers of dimension
-/// `d`, in f32 (`--precision f32`) or f64: `"scalar"`, `"tiled"` or `"blocked"`.
+/// `d`, in f32 (`--precision f32`) or f64: `"scalar"`, `"tiled"`, `"blocked"` or
+/// `"screened"`.
 pub fn order_name(choice: KernelChoice, f32: bool, k: usize, d: usize) -> &'static str {
     match choice {
         KernelChoice::Scalar => "scalar",
         _ if f32 => "tiled",
+        KernelChoice::Screened => "screened",
         _ => Order::for_shape(choice, k, d).name(),
     }
 }

@@ -141,6 +141,12 @@ pub trait Layout: Sync {
     }
     /// Short name for reports (`aos`, `flat`).
     fn name(&self) -> &'static str;
+    /// When [`Layout::assign`] reads the centers' f32 panel copy (the screened
+    /// kernel), the shift that copy is relative to: then Lloyd keeps it with
+    /// [`Centers::set_screened`].
+    fn screen_shift(&self) -> Option<&[f64]> {
+        None
+    }
     /// Whether [`Layout::assign`] gives the canonical [`dist2`] argmin, which the
     /// bounds of Hamerly and Elkan assume (false for the f32 layout, which then runs
     /// Lloyd whatever the algorithm).
@@ -238,6 +244,9 @@ impl<T: Layout + ?Sized> Layout for &T {
     }
     fn seeding_keeps_closer_rows(&self) -> bool {
         (**self).seeding_keeps_closer_rows()
+    }
+    fn screen_shift(&self) -> Option<&[f64]> {
+        (**self).screen_shift()
     }
     fn update_closest_where(
         &self,
