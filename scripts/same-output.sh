@@ -57,14 +57,16 @@ same() {
     # Paths differ between the sides only by the side's folder name.
     sed -i "s#$tmp/$side#DIR#g" "$tmp/$side.stderr"
     if [ -f "$tmp/$side/summary.json" ]; then
-      # Timings and the thread count are the only fields allowed to differ.
+      # Timings, the thread count and the names of the kernel's loop order (a field
+      # newer binaries add) are the only fields allowed to differ.
       python3 - "$tmp/$side/summary.json" <<'EOF'
 import json, sys
 p = sys.argv[1]
 s = json.load(open(p))
 s.pop("timings", None)
+s.pop("rechecked_fraction", None)
 for r in s.get("results", []):
-    for key in ("seconds", "init_seconds", "iter_seconds"):
+    for key in ("seconds", "init_seconds", "iter_seconds", "order"):
         r.pop(key, None)
 json.dump(s, open(p, "w"), indent=1, sort_keys=True)
 EOF

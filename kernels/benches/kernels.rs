@@ -4,7 +4,10 @@
 //! `aos` and `flat` layouts (and the assignment step of `--precision f32`'s
 //! `flat32`), every SIMD level this machine has, and 1 and 2 threads,
 //! over the seed's shapes (n = 256k; d ∈ {2, 8, 32}; k ∈ {8, 32}) and a
-//! cache-resident n = 4096.
+//! cache-resident n = 4096; and `assign-large` (`bench_large`): the modern shapes
+//! (d = 128 or 768, k = 256 to 1024) with the tiled, blocked and screened f64
+//! kernels and the f32 layout, each also printed as GFLOP/s and % of the probe's
+//! FMA peak.
 //!
 //! Throughput: assignment and Lloyd report elements = flops (2·n·k·d per pass, read
 //! "elem/s" as FLOP/s); parsing reports bytes of CSV. Before the benches run, the
@@ -138,6 +141,77 @@ fn bench_assign(c: &mut Criterion) {
                 g.finish();
             }
         }
+    }
+}
+
+/// The modern shapes (d in the hundreds, k in the hundreds): the f64 kernel in both
+/// loop orders, the screened kernel (f64-exact labels) and `--precision f32`, at 1
+/// and 2 threads. Besides Criterion's throughput (elem/s = FLOP/s at 2·n·k·d per
+/// pass), prints each variant's best-of-5 pass as GFLOP/s and % of the probe's FMA
+/// peak at that thread count.
+fn bench_large(c: &mut Criterion) {
+    let shapes: &[(usize, usize, usize)] = if quick() {
+        &[(16_384, 128, 256)]
+    } else {
+        &[(65_536, 128, 256), (16_384, 768, 512), (16_384, 128, 1024)]
+    };
+    let all = kernels::exec::available_cores();
+    for &(n, d, k) in shapes {
+        let mut g = c.benchmark_group(format!("assign-large/n{n}/d{d}/k{k}"));
+        let flops = (2 * n * k * d) as f64;
+        g.throughput(Throughput::Elements(flops as u64));
+        g.sample_size(10)
+            .measurement_time(Duration::from_secs(if quick() { 2 } else { 4 }));
+        g.warm_up_time(Duration::from_millis(500));
+        let m = Matrix::from_vec(n, d, data(n, d, k));
+        let flat_s = Flat::new(&m, KernelChoice::Scalar);
+        let c0 = initial_centers(
+            &flat_s,
+            &Exec::serial(),
+            k,
+            &Init::Random,
+            &mut Rng::for_k(3, k),
+        );
+        let tiled = Flat::new(&m, KernelChoice::Tiled);
+        let blocked = Flat::new(&m, KernelChoice::Blocked);
+        let screened = Flat::new(&m, KernelChoice::Screened);
+        let flat32 = Flat32::from_matrix(&m, KernelChoice::Simd);
+        let variants: [(&str, &dyn Layout); 4] = [
+            ("tiled", &tiled),
+            ("blocked", &blocked),
+            ("screened", &screened),
+            ("flat32", &flat32),
+        ];
+        let mut labels = vec![0u32; n];
+        let mut parts = vec![Partial::new(k, d); n.div_ceil(CHUNK_ROWS)];
+        for threads in [1usize, all] {
+            let exec = Exec::new(threads).unwrap();
+            let peak = kernels::probe::fma_peak_gflops(threads);
+            for (name, x) in variants {
+                let mut centers = Centers::new(k, d);
+                if let Some(shift) = x.screen_shift() {
+                    centers.set_screened(shift);
+                }
+                centers.set(&c0);
+                let best = (0..5)
+                    .map(|_| {
+                        let t = std::time::Instant::now();
+                        assign_pass(x, &exec, &centers, &mut labels, &mut parts);
+                        t.elapsed().as_secs_f64()
+                    })
+                    .fold(f64::INFINITY, f64::min);
+                let gflops = flops / best / 1e9;
+                eprintln!(
+                    "assign-large n{n} d{d} k{k} {name} t{threads}: {:.1} ms, {gflops:.1} GFLOP/s, {:.0} % of the {peak:.1} GFLOP/s FMA peak",
+                    best * 1e3,
+                    100.0 * gflops / peak
+                );
+                g.bench_function(BenchmarkId::new(name, format!("t{threads}")), |b| {
+                    b.iter(|| assign_pass(x, &exec, &centers, &mut labels, &mut parts))
+                });
+            }
+        }
+        g.finish();
     }
 }
 
@@ -281,6 +355,7 @@ fn probe(_: &mut Criterion) {
 criterion_group!(
     benches,
     probe,
+    bench_large,
     bench_assign,
     bench_lloyd_and_seeding,
     bench_parse
