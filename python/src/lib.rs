@@ -13,7 +13,7 @@
 //!   is set, the worker stops within one chunk of work and is joined, and the
 //!   exception propagates; nothing of the fit remains running.
 
-use kernels::{Algorithm, Data, Error, Fit, Init, KMeans, Precision};
+use kernels::{Algorithm, Data, Error, Fit, Init, KMeans, KernelChoice, Precision};
 use numpy::{
     IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
     PyUntypedArrayMethods,
@@ -148,6 +148,7 @@ fn model(
     precision: &str,
     seed: u64,
     threads: usize,
+    kernel: &str,
 ) -> PyResult<KMeans> {
     let init = match (init, init_centers) {
         (_, Some(c)) => Init::Explicit(c),
@@ -165,6 +166,11 @@ fn model(
         .tol(tol)
         .seed(seed)
         .threads(threads)
+        .kernel(
+            kernel
+                .parse::<KernelChoice>()
+                .map_err(PyValueError::new_err)?,
+        )
         .precision(match precision {
             "f64" => Precision::F64,
             "f32" => Precision::F32,
@@ -219,7 +225,7 @@ type Sweep<'py> = (Vec<Bound<'py, PyTuple>>, (usize, usize));
 /// of [`fit_tuple`]s and the data's `(n, d)`.
 #[pyfunction]
 #[pyo3(signature = (x, path, k, k_min, init, init_centers, n_init, max_iter, tol,
-    algorithm, precision, seed, threads, sample_weight))]
+    algorithm, precision, seed, threads, sample_weight, kernel="auto"))]
 #[allow(clippy::too_many_arguments)]
 fn fit<'py>(
     py: Python<'py>,
@@ -237,6 +243,7 @@ fn fit<'py>(
     seed: u64,
     threads: usize,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    kernel: &str,
 ) -> PyResult<Sweep<'py>> {
     let centers = match &init_centers {
         Some(c) => Some(c.as_slice()?.to_vec()),
@@ -244,7 +251,7 @@ fn fit<'py>(
     };
     let cancel = Arc::new(AtomicBool::new(false));
     let m = model(
-        k, init, centers, n_init, max_iter, tol, algorithm, precision, seed, threads,
+        k, init, centers, n_init, max_iter, tol, algorithm, precision, seed, threads, kernel,
     )?
     .cancel_flag(cancel.clone());
     let weights = match &sample_weight {

@@ -277,3 +277,24 @@ def test_fit_on_a_path(tmp_path):
     np.testing.assert_array_equal(sweep[-1].labels_, ref.labels_)
     with pytest.raises(OSError):
         KMeans(2).fit(tmp_path / "missing.npy")
+
+
+def test_kernels_give_the_same_bits():
+    # The loop orders and the screened kernel (f32 screen, f64 re-check) must give
+    # the f64 kernel's result bit for bit, at a shape where auto takes the blocked
+    # order (k > 32, k*d*8 >= 512 KiB) and the screen settles most rows.
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(3000, 160)) + rng.integers(0, 40, size=(3000, 1))
+    init = X[rng.choice(len(X), 420, replace=False)]
+    fits = {
+        kernel: KMeans(420, init=init, n_init=1, max_iter=4, kernel=kernel).fit(X)
+        for kernel in ("auto", "tiled", "blocked", "screened", "scalar")
+    }
+    want = fits["auto"]
+    for kernel, km in fits.items():
+        np.testing.assert_array_equal(km.labels_, want.labels_, err_msg=kernel)
+        np.testing.assert_array_equal(km.cluster_centers_, want.cluster_centers_, err_msg=kernel)
+        assert km.inertia_ == want.inertia_, kernel
+        assert km.n_iter_ == want.n_iter_, kernel
+    with pytest.raises(ValueError):
+        KMeans(3, kernel="gpu").fit(X[:10])
