@@ -2,7 +2,7 @@
 KMeans and Spark MLlib's KMeans on the same data and initial centers.
 
     .venv/bin/pip install -r python/requirements-spark.txt   # pyspark (Java 17)
-    .venv/bin/python python/bench/distributed.py --out DIR [--quick] [--skip spark]
+    .venv/bin/python python/bench/distbench.py --out DIR [--quick] [--skip spark]
 
 Data: Gaussian blobs (k = 32 centers) as .npy files generated once into --data;
 every contestant starts from the same initial centers (32 rows drawn with seed 1)
@@ -28,6 +28,7 @@ CASES = {"4M x 32": (4_000_000, 32, 32), "1M x 128": (1_000_000, 128, 32)}
 QUICK = {"4M x 32": (1_000_000, 32, 32), "1M x 128": (250_000, 128, 32)}
 BLOCK_ROWS = 128 * 1024
 M = 4  # timed iterations beyond the first
+CAP = 20  # iterations at most for dask-ml's and Spark's runs to convergence (time)
 
 
 def data(dirname, name, n, d, k):
@@ -72,18 +73,32 @@ def worker_peak_mb(client):
     return max(client.run(peak).values())
 
 
+def evaluate(path, centers):
+    """Σ min_j ‖x − c_j‖² of any contestant's centers, by the same lazy pass."""
+    from kmeans_roofline.dask import KMeans, from_npy
+
+    km = KMeans(len(centers))
+    km.cluster_centers_ = np.ascontiguousarray(centers, dtype=np.float64)
+    return -km.score(from_npy(path, block_rows=BLOCK_ROWS))
+
+
 def timed(f):
     t = time.perf_counter()
     r = f()
     return time.perf_counter() - t, r
 
 
-def ours(path, init, k, workers=2, converge=True, kparallel=True):
-    from kmeans_roofline.dask import KMeans, from_npy
+def ours(path, init, k, workers=2, converge=True, kparallel=True, reduce="chunk"):
+    from kmeans_roofline.dask import KMeans as _KMeans
+    from kmeans_roofline.dask import from_npy
+
+    def KMeans(*a, **kw):  # noqa: N802
+        return _KMeans(*a, reduce=reduce, **kw)
 
     res = {}
     with cluster(workers) as client:
         X = from_npy(path, block_rows=BLOCK_ROWS)
+        KMeans(k, init=init, max_iter=1, tol=0).fit(X)  # warm-up (page cache, imports)
         t1, _ = timed(lambda: KMeans(k, init=init, max_iter=1, tol=0).fit(X))
         tm, km = timed(lambda: KMeans(k, init=init, max_iter=1 + M, tol=0).fit(X))
         res["per_iter_s"] = (tm - t1) / M
@@ -96,9 +111,10 @@ def ours(path, init, k, workers=2, converge=True, kparallel=True):
         res["n_blocks"] = km.n_blocks_
         if converge:
             tc, kc = timed(lambda: KMeans(k, init=init, max_iter=300).fit(X))
-            res.update(converge_s=tc, n_iter=kc.n_iter_, inertia=kc.inertia_)
+            res.update(converge_s=tc, n_iter=kc.n_iter_, inertia=kc.inertia_,
+                       inertia_eval=evaluate(path, kc.cluster_centers_))
         if kparallel:
-            kp = KMeans(k, init="k-means||", random_state=0, max_iter=300).fit(X)
+            kp = KMeans(k, init="k-means||", random_state=0, max_iter=CAP).fit(X)
             res.update(kmpar_init_s=kp.timings_["init"], kmpar_inertia=kp.inertia_,
                        kmpar_n_iter=kp.n_iter_)
         res["peak_worker_mb"] = worker_peak_mb(client)
@@ -133,12 +149,14 @@ def daskml(path, init, k, converge=True):
         from distributed import wait
 
         wait(X)
+        DKM(n_clusters=k, init=init, max_iter=1, tol=0).fit(X)  # warm-up (numba compiles)
         t1, _ = timed(lambda: DKM(n_clusters=k, init=init, max_iter=1, tol=0).fit(X))
         tm, _ = timed(lambda: DKM(n_clusters=k, init=init, max_iter=1 + M, tol=0).fit(X))
         res["per_iter_s"] = (tm - t1) / M
         if converge:
-            tc, kc = timed(lambda: DKM(n_clusters=k, init=init, max_iter=30).fit(X))
-            res.update(converge_s=tc, n_iter=int(kc.n_iter_), inertia=float(kc.inertia_))
+            tc, kc = timed(lambda: DKM(n_clusters=k, init=init, max_iter=CAP).fit(X))
+            res.update(converge_s=tc, n_iter=int(kc.n_iter_), inertia=float(kc.inertia_),
+                       inertia_eval=evaluate(path, kc.cluster_centers_))
         tp, kp = timed(lambda: DKM(n_clusters=k, init="k-means||", random_state=0,
                                    max_iter=1, tol=0).fit(X))
         res["kmpar_init_s"] = tp - t1
@@ -167,6 +185,8 @@ def spark(path, init, k, data_dir, converge=True):
             w.write_table(t)
         w.close()
         os.rename(pqp + ".tmp", pqp)
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers need this venv's numpy
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
     spark = (
         SparkSession.builder.master("local[2]")
         .config("spark.driver.memory", "8g")
@@ -186,12 +206,15 @@ def spark(path, init, k, data_dir, converge=True):
             return SKM.train(rdd, k, maxIterations=m, initializationMode=mode, seed=0,
                              epsilon=eps, initialModel=model if initial else None)
 
+        train(1)  # warm-up (JIT, the RDD's conversion)
         t1, _ = timed(lambda: train(1))
         tm, _ = timed(lambda: train(1 + M))
         res["per_iter_s"] = (tm - t1) / M
         if converge:
-            tc, mc = timed(lambda: train(30, eps=1e-4))
-            res.update(converge_s=tc, inertia=float(mc.computeCost(rdd)))
+            tc, mc = timed(lambda: train(CAP, eps=1e-4))
+            centers = np.array([np.asarray(c) for c in mc.clusterCenters])
+            res.update(converge_s=tc, inertia=float(mc.computeCost(rdd)),
+                       inertia_eval=evaluate(path, centers))
         tp, _ = timed(lambda: train(1, initial=False))
         res["kmpar_init_s"] = tp - t1
         java = subprocess.run(["pgrep", "-f", "org.apache.spark.deploy.SparkSubmit"],
@@ -212,11 +235,17 @@ def main():
     ap.add_argument("--quick", action="store_true", help="quarter-size data")
     ap.add_argument("--skip", default="", help="comma list of: ours,dask-ml,spark,scaling")
     ap.add_argument("--no-converge", action="store_true")
+    ap.add_argument("--reduce", default="chunk", help="ours: reduce='chunk' or 'block'")
+    ap.add_argument("--append", action="store_true", help="add to an existing results.csv")
     a = ap.parse_args()
     skip = set(filter(None, a.skip.split(",")))
     cases = QUICK if a.quick else CASES
     os.makedirs(a.out, exist_ok=True)
     rows = []
+    tag = "" if a.reduce == "chunk" else f"-reduce-{a.reduce}"
+    if a.append and os.path.exists(os.path.join(a.out, "results.csv")):
+        with open(os.path.join(a.out, "results.csv")) as f:
+            rows = list(csv.DictReader(f))
 
     def record(contestant, case, res):
         for key, v in res.items():
@@ -231,11 +260,13 @@ def main():
     for case, (n, d, k) in cases.items():
         path, init = data(a.data, case, n, d, k)
         if "ours" not in skip:
-            record("ours", case, ours(path, init, k, converge=conv))
-            record("ours", case, block_vs_inprocess(path, init, k))
+            record("ours" + tag, case, ours(path, init, k, converge=conv, reduce=a.reduce))
+            if not tag:
+                record("ours", case, block_vs_inprocess(path, init, k))
         if "scaling" not in skip and d == 32:
-            r1 = ours(path, init, k, workers=1, converge=False, kparallel=False)
-            record("ours-1-worker", case, {kk: v for kk, v in r1.items()})
+            r1 = ours(path, init, k, workers=1, converge=False, kparallel=False,
+                      reduce=a.reduce)
+            record("ours-1-worker" + tag, case, r1)
         if "dask-ml" not in skip:
             record("dask-ml", case, daskml(path, init, k, converge=conv))
         if "spark" not in skip:
@@ -250,7 +281,7 @@ def main():
         "timed_iterations": M,
         "ru_maxrss_client_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-    with open(os.path.join(a.out, "meta.json"), "w") as f:
+    with open(os.path.join(a.out, f"meta{tag}.json"), "w") as f:
         json.dump(meta, f, indent=1)
 
 
