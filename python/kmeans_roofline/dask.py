@@ -164,10 +164,15 @@ def _assign_task(src, w, centers, prev, per_chunk):
     w = None if w is None else _aligned(w)
     x = _load(src)
     t = time.perf_counter()
-    labels, parts, changed = _core.block_assign(
-        x, _aligned(centers), _labels(prev), w, per_chunk
+    labels, parts, changed, xmax = _core.block_assign(
+        x,
+        _aligned(centers),
+        _labels(prev),
+        w,
+        per_chunk,
+        None if prev is None else prev[4],  # the block's largest row norm, once
     )
-    return labels, parts, changed, time.perf_counter() - t
+    return labels, parts, changed, time.perf_counter() - t, xmax
 
 
 def _labels(state):

@@ -12,6 +12,7 @@
 
 use kernels::distance::{dist2, max_magnitude};
 use kernels::fit::CHUNK_ROWS;
+use kernels::kernel::{assign_block, Block};
 use kernels::rng::Rng;
 use kernels::{Centers, Exec, Flat, Init, KernelChoice, Layout, Partial};
 use numpy::{
@@ -83,35 +84,37 @@ fn labels_of(prev: &Option<PyReadonlyArray1<'_, u32>>, n: usize) -> PyResult<Vec
     }
 }
 
-/// Assigns the chunk `rows` of `x` (labels `lab`, previous on entry) into `part`
-/// (cleared first): sums and counts in row order, as the in-process Lloyd pass.
-fn assign_chunk(
-    x: &Flat<'_>,
-    rows: std::ops::Range<usize>,
-    centers: &Centers,
-    lab: &mut [u32],
-    weights: Option<&[f64]>,
-    part: &mut Partial,
-) {
+/// Largest squared row norm of `x` (`d` columns), as [`Flat::from_slice`] computes
+/// it: the SIMD kernel's near-tie margin.
+fn xmax_of(x: &[f64], d: usize) -> f64 {
+    x.chunks_exact(d.max(1))
+        .map(|r| r.iter().map(|v| v * v).sum::<f64>())
+        .fold(0.0, f64::max)
+}
+
+/// Assigns the rows `x` of one chunk (labels `lab`, previous on entry) into `part`
+/// (cleared first): sums and counts in row order, as the in-process Lloyd pass
+/// ([`assign_block`] is what [`Layout::assign`] runs on the flat layout).
+fn assign_chunk(b: Block<'_>, lab: &mut [u32], weights: Option<&[f64]>, part: &mut Partial) {
     part.clear();
     match weights {
-        None => x.assign(rows, centers, lab, part, true),
+        None => assign_block(b, lab, part, true),
         Some(w) => {
-            x.assign(rows.clone(), centers, lab, part, false);
-            let mut buf = Vec::new();
-            for (i, &l) in rows.zip(lab.iter()) {
-                part.add_weighted(l as usize, x.row(i, &mut buf), w[i]);
+            assign_block(b, lab, part, false);
+            for ((row, &l), &w) in b.x.chunks_exact(b.d).zip(lab.iter()).zip(w) {
+                part.add_weighted(l as usize, row, w);
             }
         }
     }
 }
 
-/// One Lloyd assignment of a block: `(labels uint32 (n,), partials, changed)`.
+/// One Lloyd assignment of a block: `(labels uint32 (n,), partials, changed,
+/// xmax)`; pass `xmax` back in the next iterations to skip its pass over the block.
 /// `partials` is `m × (k·d + k)` (sums then counts): one row per chunk of
 /// [`CHUNK_ROWS`] when `per_chunk`, else one row, the chunks folded in order
 /// (starting from zero, as the in-process total).
 #[pyfunction]
-#[pyo3(signature = (x, centers, prev_labels, weights, per_chunk))]
+#[pyo3(signature = (x, centers, prev_labels, weights, per_chunk, xmax=None))]
 #[allow(clippy::type_complexity)]
 pub(crate) fn block_assign<'py>(
     py: Python<'py>,
@@ -120,7 +123,13 @@ pub(crate) fn block_assign<'py>(
     prev_labels: Option<PyReadonlyArray1<'py, u32>>,
     weights: Option<PyReadonlyArray1<'py, f64>>,
     per_chunk: bool,
-) -> PyResult<(Bound<'py, PyArray1<u32>>, Bound<'py, PyArray2<f64>>, usize)> {
+    xmax: Option<f64>,
+) -> PyResult<(
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray2<f64>>,
+    usize,
+    f64,
+)> {
     let (v, n, d) = rows(&x)?;
     let c = centers_of(&centers, d)?;
     let w = weights_of(&weights, n)?;
@@ -128,15 +137,22 @@ pub(crate) fn block_assign<'py>(
     let k = c.k();
     let width = k * d + k;
     let n_chunks = n.div_ceil(CHUNK_ROWS);
-    let (out, changed) = py.detach(|| {
-        let flat = Flat::from_slice(v, n, d, KernelChoice::Auto);
+    let (out, changed, xmax) = py.detach(|| {
+        let xmax = xmax.unwrap_or_else(|| xmax_of(v, d));
         let mut part = Partial::new(k, d);
         let mut total = Partial::new(k, d);
         let mut out = Vec::with_capacity(if per_chunk { n_chunks * width } else { width });
         let mut changed = 0;
         for (c_i, lab) in labels.chunks_mut(CHUNK_ROWS).enumerate() {
             let s = c_i * CHUNK_ROWS;
-            assign_chunk(&flat, s..s + lab.len(), &c, lab, w, &mut part);
+            let block = Block {
+                choice: KernelChoice::Auto,
+                x: &v[s * d..(s + lab.len()) * d],
+                d,
+                centers: &c,
+                xmax,
+            };
+            assign_chunk(block, lab, w.map(|w| &w[s..s + lab.len()]), &mut part);
             changed += part.changed;
             if per_chunk {
                 out.extend_from_slice(&part.sums);
@@ -149,11 +165,11 @@ pub(crate) fn block_assign<'py>(
             out.extend_from_slice(&total.sums);
             out.extend_from_slice(&total.counts);
         }
-        (out, changed)
+        (out, changed, xmax)
     });
     let m = out.len() / width.max(1);
     let parts = out.into_pyarray(py).reshape([m, width])?;
-    Ok((labels.into_pyarray(py), parts, changed))
+    Ok((labels.into_pyarray(py), parts, changed, xmax))
 }
 
 /// The inertia of a block per chunk of [`CHUNK_ROWS`] (`Σ w·dist2` in row order),
