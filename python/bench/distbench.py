@@ -66,9 +66,10 @@ def cluster(workers):
 
 def worker_peak_mb(client):
     def peak():
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # VmHWM: this process's own peak (ru_maxrss would include the high-water
+        # mark inherited from the process that forked the worker).
+        with open("/proc/self/status") as f:
+            return int([ln for ln in f if ln.startswith("VmHWM")][0].split()[1]) / 1024
 
     return max(client.run(peak).values())
 
@@ -241,12 +242,16 @@ def main():
     ap.add_argument("--no-converge", action="store_true")
     ap.add_argument("--reduce", default="chunk", help="ours: reduce='chunk' or 'block'")
     ap.add_argument("--append", action="store_true", help="add to an existing results.csv")
+    ap.add_argument("--block-rows", type=int, default=BLOCK_ROWS, help="rows per block")
     a = ap.parse_args()
     skip = set(filter(None, a.skip.split(",")))
     cases = QUICK if a.quick else CASES
     os.makedirs(a.out, exist_ok=True)
     rows = []
+    globals()["BLOCK_ROWS"] = a.block_rows
     tag = "" if a.reduce == "chunk" else f"-reduce-{a.reduce}"
+    if a.block_rows != 128 * 1024:
+        tag += f"-blocks-{a.block_rows}"
     if a.append and os.path.exists(os.path.join(a.out, "results.csv")):
         with open(os.path.join(a.out, "results.csv")) as f:
             rows = list(csv.DictReader(f))
