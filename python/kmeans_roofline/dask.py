@@ -59,10 +59,28 @@ class _Npy:
         self.path, self.start, self.stop = s
 
     def load(self):
-        a = np.load(self.path, mmap_mode="r")[self.start : self.stop]
+        a = _mapped(self.path)[self.start : self.stop]
         if a.dtype != np.float64 or not a.flags.c_contiguous:
             a = np.ascontiguousarray(a, dtype=np.float64)
         return a
+
+
+_MAPS = {}
+
+
+def _mapped(path):
+    """The worker's memory map of ``path``, kept between tasks (keyed by the file's
+    identity): the pages a block touched stay mapped for the next iteration instead
+    of being faulted in again. They are the page cache's (clean, file-backed), so
+    the kernel can still evict them when the data is larger than memory."""
+    st = os.stat(path)
+    key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
+    a = _MAPS.get(key)
+    if a is None:
+        if len(_MAPS) >= 8:
+            _MAPS.clear()
+        a = _MAPS[key] = np.load(path, mmap_mode="r")
+    return a
 
 
 def _aligned(a):
