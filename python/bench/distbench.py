@@ -243,6 +243,7 @@ def main():
     ap.add_argument("--reduce", default="chunk", help="ours: reduce='chunk' or 'block'")
     ap.add_argument("--append", action="store_true", help="add to an existing results.csv")
     ap.add_argument("--block-rows", type=int, default=BLOCK_ROWS, help="rows per block")
+    ap.add_argument("--tag", default="", help="suffix for the contestants' names")
     a = ap.parse_args()
     skip = set(filter(None, a.skip.split(",")))
     cases = QUICK if a.quick else CASES
@@ -252,6 +253,7 @@ def main():
     tag = "" if a.reduce == "chunk" else f"-reduce-{a.reduce}"
     if a.block_rows != 128 * 1024:
         tag += f"-blocks-{a.block_rows}"
+    tag += a.tag
     if a.append and os.path.exists(os.path.join(a.out, "results.csv")):
         with open(os.path.join(a.out, "results.csv")) as f:
             rows = list(csv.DictReader(f))
@@ -271,7 +273,7 @@ def main():
         if "ours" not in skip:
             record("ours" + tag, case, ours(path, init, k, converge=conv, reduce=a.reduce))
         if "block" not in skip:
-            record("ours-block-kernel", case, block_vs_inprocess(path, init, k))
+            record("ours-block-kernel" + a.tag, case, block_vs_inprocess(path, init, k))
         if "scaling" not in skip and d == 32:
             r1 = ours(path, init, k, workers=1, converge=False, kparallel=False,
                       reduce=a.reduce)
