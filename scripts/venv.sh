@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates or refreshes the project's Python venv (.venv, or $KMEANS_VENV):
-#  1. the pinned baselines/requirements.txt and python/requirements.txt (maturin,
-#     pytest), reinstalled when either file changes;
+#  1. the pinned baselines/requirements.txt, python/requirements.txt (maturin,
+#     pytest) and python/requirements-dask.txt (dask, distributed, dask-ml: the
+#     kmeans_roofline.dask fit, its tests and benchmark), reinstalled when one changes;
 #  2. the kmeans_roofline package (python/), release-built by maturin into an abi3
 #     wheel and installed, rebuilt when its sources or the kernels' change (a stamp
 #     holds the hash of every file that goes into the wheel).
@@ -12,13 +13,13 @@ venv=${KMEANS_VENV:-.venv}
 py="$venv/bin/python"
 
 stamp="$venv/.requirements.sha256"
-want=$(cat baselines/requirements.txt python/requirements.txt | sha256sum | cut -d' ' -f1)
+want=$(cat baselines/requirements.txt python/requirements.txt python/requirements-dask.txt | sha256sum | cut -d' ' -f1)
 if [ -x "$py" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "venv $venv: requirements up to date"
 else
   python3 -m venv "$venv"
   "$py" -m pip install --quiet --disable-pip-version-check \
-    -r baselines/requirements.txt -r python/requirements.txt
+    -r baselines/requirements.txt -r python/requirements.txt -r python/requirements-dask.txt
   echo "$want" > "$stamp"
   echo "venv $venv: requirements installed"
 fi

@@ -13,6 +13,8 @@
 //!   is set, the worker stops within one chunk of work and is joined, and the
 //!   exception propagates; nothing of the fit remains running.
 
+mod blocks;
+
 use kernels::{Algorithm, Data, Error, Fit, Init, KMeans, KernelChoice, Precision};
 use numpy::{
     IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
@@ -341,5 +343,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fit, m)?)?;
     m.add_function(wrap_pyfunction!(predict, m)?)?;
     m.add_function(wrap_pyfunction!(transform, m)?)?;
+    blocks::register(m)?;
     Ok(())
 }
