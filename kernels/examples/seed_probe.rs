@@ -23,7 +23,8 @@ fn main() {
     let init = match a.get(5).map(String::as_str).unwrap_or("greedy") {
         "greedy" => Init::GreedyKMeansPlusPlus,
         "kmpp" => Init::KMeansPlusPlus,
-        other => init_by_name(other),
+        "par" => Init::k_means_parallel(),
+        other => panic!("unknown init {other}"),
     };
     let fit = a.get(6).is_some_and(|v| v == "1");
     let values = data(n, d, k);
@@ -47,9 +48,4 @@ fn main() {
         print!(" inertia {:.6e} n_iter {}", f.inertia, f.n_iter);
     }
     println!();
-}
-
-#[allow(unreachable_code, unused_variables)]
-fn init_by_name(name: &str) -> Init {
-    panic!("unknown init {name}")
 }

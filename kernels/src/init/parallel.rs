@@ -26,9 +26,10 @@
 use super::plusplus::{kmeans_pp, SEED_CHUNK};
 use super::prune::PruneBound;
 use super::random::draw;
+use crate::accum::{Centers, Partial};
 use crate::distance::dist2;
 use crate::exec::Exec;
-use crate::kernel::canonical::canonical_dist2;
+use crate::kernel::canonical::canonical_dist2_many;
 use crate::kernel::{isa, KernelChoice};
 use crate::layout::{Flat, Layout};
 use crate::rng::Rng;
@@ -150,11 +151,13 @@ pub fn candidates<L: Layout>(
         // Per existing candidate, the new ones that may be closer than it for some row
         // it owns, nearest first (ties by index).
         let mut reach = vec![0.0f64; old];
+        let mut owned = vec![0usize; old];
         for (&o, &v) in owner.iter().zip(&closest) {
             let r = &mut reach[o as usize];
             if v > *r {
                 *r = v;
             }
+            owned[o as usize] += 1;
         }
         let mut lists: Vec<Vec<(f64, u32)>> = vec![Vec::new(); old];
         {
@@ -173,6 +176,15 @@ pub fn candidates<L: Layout>(
                 list.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             });
         }
+        // At most this many row-candidate pairs pruned; above it (the first rounds,
+        // when rows are far from every candidate) the assignment kernel's argmin over
+        // the new candidates is cheaper than one canonical distance per pair.
+        let pairs: usize = lists.iter().zip(&owned).map(|(l, c)| l.len() * c).sum();
+        let dense = x.canonical_f64() && pairs > n * new.len() / DENSE_FRACTION;
+        let mut centers = Centers::new(new.len(), d);
+        if dense {
+            centers.set(&new_rows);
+        }
         let mut parts: Vec<(&mut f64, &mut [u32])> =
             sums.iter_mut().zip(owner.chunks_mut(SEED_CHUNK)).collect();
         exec.for_each_chunk(
@@ -181,16 +193,20 @@ pub fn candidates<L: Layout>(
             &mut parts,
             |ci, part, (s, own)| {
                 let start = ci * SEED_CHUNK;
-                let sum = isa::dispatch(RoundUpdate {
-                    x,
-                    start,
-                    new_rows: &new_rows,
-                    old,
-                    closest: part,
-                    owner: own,
-                    lists: &lists,
-                    bound,
-                });
+                let sum = if dense {
+                    dense_update(x, start, &centers, old, part, own)
+                } else {
+                    isa::dispatch(RoundUpdate {
+                        x,
+                        start,
+                        new_rows: &new_rows,
+                        old,
+                        closest: part,
+                        owner: own,
+                        lists: &lists,
+                        bound,
+                    })
+                };
                 **s = match weights {
                     Some(w) => weighted_sum(part, &w[start..start + part.len()]),
                     None => sum,
@@ -207,6 +223,42 @@ pub fn candidates<L: Layout>(
         weights: cw,
         rounds: round,
     }
+}
+
+/// One in this many row-candidate pairs left by the pruning makes a round dense.
+const DENSE_FRACTION: usize = 8;
+
+/// A dense round's update of a chunk: the canonical argmin over the new candidates
+/// (the assignment kernel, lowest index on ties), then its canonical distance against
+/// the row's current one (an equal distance keeps the older, lower-index candidate):
+/// the same result as trying every new candidate in index order.
+fn dense_update<L: Layout>(
+    x: &L,
+    start: usize,
+    centers: &Centers,
+    old: usize,
+    closest: &mut [f64],
+    owner: &mut [u32],
+) -> f64 {
+    let rows = start..start + closest.len();
+    let mut labels = vec![0u32; closest.len()];
+    x.assign(rows, centers, &mut labels, &mut Partial::new(0, 0), false);
+    let mut buf = Vec::new();
+    let mut sum = 0.0;
+    for (r, ((v, o), &l)) in closest
+        .iter_mut()
+        .zip(owner.iter_mut())
+        .zip(&labels)
+        .enumerate()
+    {
+        let dd = dist2(x.row(start + r, &mut buf), centers.row(l as usize));
+        if dd < *v {
+            *v = dd;
+            *o = (old + l as usize) as u32;
+        }
+        sum += *v;
+    }
+    sum
 }
 
 /// `Σ w_i · v_i` in row order, from 0.
@@ -246,15 +298,23 @@ impl<L: Layout> WithSimd for RoundUpdate<'_, L> {
             let list = &self.lists[*o as usize];
             if !list.is_empty() && !self.bound.skip(v0, list[0].0) {
                 let row = self.x.row(self.start + r, &mut buf);
-                for &(e, t) in list {
-                    if self.bound.skip(v0, e) {
+                // Four candidates at a time (four accumulator chains); the ones past
+                // the cut-off are not closer, and trying them changes nothing.
+                for group in list.chunks(4) {
+                    if self.bound.skip(v0, group[0].0) {
                         break;
                     }
-                    let c = &self.new_rows[(t as usize - self.old) * d..][..d];
-                    let dd = canonical_dist2::<S>(simd, row, c);
-                    if dd < *v || (dd == *v && t < *o) {
-                        *v = dd;
-                        *o = t;
+                    let cand = |g: usize| {
+                        let t = group[g.min(group.len() - 1)].1 as usize - self.old;
+                        &self.new_rows[t * d..(t + 1) * d]
+                    };
+                    let four = [cand(0), cand(1), cand(2), cand(3)];
+                    let dd = canonical_dist2_many::<S, 4>(simd, row, four);
+                    for (&(_, t), dd) in group.iter().zip(dd) {
+                        if dd < *v || (dd == *v && t < *o) {
+                            *v = dd;
+                            *o = t;
+                        }
                     }
                 }
             }
