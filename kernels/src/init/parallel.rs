@@ -110,12 +110,11 @@ pub fn candidates<L: Layout>(
         (cw, p)
     };
     loop {
-        if round >= rounds {
-            if round >= rounds + EXTRA_ROUNDS
-                || ids.len() >= k && positive(&owner, ids.len()).1 >= k
-            {
-                break;
-            }
+        if round >= rounds
+            && (round >= rounds + EXTRA_ROUNDS
+                || ids.len() >= k && positive(&owner, ids.len()).1 >= k)
+        {
+            break;
         }
         let psi: f64 = sums.iter().sum();
         if psi <= 0.0 {
