@@ -131,7 +131,7 @@ g=$d/good.csv
 for args in \
   "" "--k-max 0" "--k-max 2 --k-min 3" "--k-max 4" "--k-max -1" "--k-max two" \
   "--k-max 2 --k-min 0" "--k-max 2 --n-init 0" "--k-max 2 --max-iter 0" \
-  "--k-max 2 --tol -1" "--k-max 2 --tol nan" "--k-max 2 --init kmeans" \
+  "--k-max 2 --tol -1" "--k-max 2 --tol nan" \
   "--k-max 2 --layout soa" "--k-max 2 --precision f16" \
   "--k-max 2 --algorithm fast" "--k-max 2 --warm-start maybe" \
   "--k-max 2 --output-format npy --labels-only" \
@@ -146,6 +146,7 @@ for args in \
 done
 CHOICES="scalar, simd, auto" same --input "$g" --output OUT --k-max 2 --kernel avx
 CHOICES="csv, npy" same --input "$g" --output OUT --k-max 2 --output-format parquet
+CHOICES="k-means++, greedy-k-means++, random" same --input "$g" --output OUT --k-max 2 --init kmeans
 same --input "$d/f32big.csv" --output OUT --k-max 2 --precision f32
 same --input "$g" --output "$tmp/nowhere/out.csv" --k-max 2
 same --input "$g" --output "$g" --k-max 2

@@ -549,6 +549,17 @@ impl KMeans {
         if !(self.tol.is_finite() && self.tol >= 0.0) {
             return Err(Error::Invalid("tol must be a finite number >= 0".into()));
         }
+        if let Init::KMeansParallel {
+            oversampling,
+            rounds,
+        } = self.init
+        {
+            if !(oversampling.is_finite() && oversampling > 0.0) || rounds == 0 {
+                return Err(Error::Invalid(format!(
+                    "k-means||: oversampling must be a finite number > 0 and rounds at least 1 (got {oversampling}, {rounds})"
+                )));
+            }
+        }
         if let Init::Explicit(c) = &self.init {
             if c.len() != k_max * d || k_min != k_max {
                 return Err(Error::Invalid(format!(
@@ -708,8 +719,7 @@ impl KMeans {
             tol: self.tol,
             algorithm,
         };
-        let warm = (self.warm_start && !matches!(self.init, Init::Random | Init::Explicit(_)))
-            .then(|| WarmSeeds::new(self.n_init));
+        let warm = (self.warm_start && self.init.continues()).then(|| WarmSeeds::new(self.n_init));
         let opts = FitOptions {
             n_init: self.n_init,
             weights,
@@ -744,8 +754,8 @@ impl KMeans {
     }
 
     /// Whether a sweep with this configuration continues k-means++ seedings (false
-    /// for `random` and explicit centers, which have nothing to reuse).
+    /// for `random`, k-means|| and explicit centers, which have nothing to reuse).
     pub fn warm_starts(&self) -> bool {
-        self.warm_start && !matches!(self.init, Init::Random | Init::Explicit(_))
+        self.warm_start && self.init.continues()
     }
 }

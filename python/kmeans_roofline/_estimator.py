@@ -26,7 +26,7 @@ from sklearn.utils.validation import (
 from . import _core
 
 _ALGORITHMS = {"lloyd", "elkan", "hamerly", "auto"}
-_INITS = {"k-means++", "k-means++-plain", "random"}
+_INITS = {"k-means++", "k-means++-plain", "random", "k-means||"}
 
 
 def _seed(random_state):
@@ -60,16 +60,19 @@ class KMeans(
     ----------
     n_clusters : int, default=8
         The number of clusters.
-    init : {"k-means++", "k-means++-plain", "random"}, callable or array of shape \
-            (n_clusters, n_features), default="k-means++"
+    init : {"k-means++", "k-means++-plain", "random", "k-means||"}, callable or \
+            array of shape (n_clusters, n_features), default="k-means++"
         "k-means++" is scikit-learn's greedy k-means++ (2 + floor(ln k) candidates
         per step); "k-means++-plain" is plain D² sampling; "random" picks
-        n_clusters distinct rows (weighted by sample_weight). A callable is called
+        n_clusters distinct rows (weighted by sample_weight); "k-means||" is
+        Bahmani et al.'s k-means|| (5 rounds sampling about 2 * n_clusters rows
+        each, the candidates weighted by their nearest rows and reduced by
+        weighted greedy k-means++). A callable is called
         as ``init(X, n_clusters, random_state=RandomState)``. An array gives the
         initial centers (one start).
     n_init : "auto" or int, default="auto"
         Starts; the lowest inertia wins. "auto" is 1 for "k-means++",
-        "k-means++-plain" and arrays, 10 for "random" and callables.
+        "k-means++-plain", "k-means||" and arrays, 10 for "random" and callables.
     max_iter : int, default=300
         Maximum Lloyd iterations per start.
     tol : float, default=1e-4

@@ -157,6 +157,7 @@ fn model(
         ("k-means++", None) => Init::GreedyKMeansPlusPlus,
         ("k-means++-plain", None) => Init::KMeansPlusPlus,
         ("random", None) => Init::Random,
+        ("k-means||", None) => Init::k_means_parallel(),
         (other, None) => {
             return Err(PyValueError::new_err(format!("unknown init {other:?}")));
         }

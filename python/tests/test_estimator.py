@@ -138,7 +138,7 @@ def test_float32_stays_float32_and_matches_sklearn_float32():
     np.testing.assert_array_equal(f64.labels_, theirs.labels_)
 
 
-@pytest.mark.parametrize("init", ["k-means++", "k-means++-plain", "random"])
+@pytest.mark.parametrize("init", ["k-means++", "k-means++-plain", "random", "k-means||"])
 def test_deterministic_for_every_n_threads(init):
     X = _blobs(20000, 5, 6, 2)
     fits = [
@@ -151,6 +151,23 @@ def test_deterministic_for_every_n_threads(init):
         assert f.inertia_ == fits[0].inertia_
     again = KMeans(6, init=init, n_init=3, random_state=11).fit(X)
     np.testing.assert_array_equal(again.labels_, fits[0].labels_)
+
+
+def test_init_k_means_parallel():
+    # k-means||: deterministic, one start by default, and as good as greedy
+    # k-means++ on blobs (inertia after Lloyd, median over seeds).
+    X = _blobs(6000, 8, 12, 5)
+    assert KMeans(12, init="k-means||")._resolved(len(X), X.dtype)[0] == 1
+    ratios = []
+    for seed in range(5):
+        par = KMeans(12, init="k-means||", random_state=seed).fit(X)
+        greedy = KMeans(12, random_state=seed).fit(X)
+        ratios.append(par.inertia_ / greedy.inertia_)
+        again = KMeans(12, init="k-means||", random_state=seed, n_threads=1).fit(X)
+        np.testing.assert_array_equal(again.cluster_centers_, par.cluster_centers_)
+    assert np.median(ratios) <= 1.01
+    with pytest.raises(ValueError):
+        KMeans(3, init="k-means|").fit(X)
 
 
 def test_n_init_auto_follows_sklearn():

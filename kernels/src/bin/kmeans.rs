@@ -40,9 +40,20 @@ struct Cli {
     #[arg(long, alias = "random-state", default_value_t = 42)]
     seed: u64,
     /// Initialisation: k-means++ (the seed's D² sampling), greedy-k-means++
-    /// (scikit-learn's), random.
+    /// (scikit-learn's), random, k-means-par (k-means||: a few sampling rounds, the
+    /// candidates reduced by weighted greedy k-means++).
     #[arg(long, value_enum, default_value_t = InitArg::GreedyKMeansPlusPlus)]
     init: InitArg,
+    /// k-means||: expected candidates per round as a multiple of k (ℓ = factor · k).
+    #[arg(
+        long = "init-oversampling",
+        default_value_t = 2.0,
+        value_name = "FACTOR"
+    )]
+    init_oversampling: f64,
+    /// k-means||: sampling rounds.
+    #[arg(long = "init-rounds", default_value_t = 5, value_name = "R")]
+    init_rounds: usize,
     /// CSV (or .npy) of initial centers, one per row; fits exactly that k.
     #[arg(long = "init-centers", value_name = "FILE")]
     init_centers: Option<PathBuf>,
@@ -120,6 +131,10 @@ enum InitArg {
     GreedyKMeansPlusPlus,
     /// k distinct rows, uniformly.
     Random,
+    /// k-means|| (Bahmani et al.): --init-rounds rounds sampling about
+    /// --init-oversampling · k rows each, reduced by weighted greedy k-means++.
+    #[value(name = "k-means-par")]
+    KMeansParallel,
 }
 
 impl From<InitArg> for Init {
@@ -128,6 +143,20 @@ impl From<InitArg> for Init {
             InitArg::KMeansPlusPlus => Init::KMeansPlusPlus,
             InitArg::GreedyKMeansPlusPlus => Init::GreedyKMeansPlusPlus,
             InitArg::Random => Init::Random,
+            InitArg::KMeansParallel => Init::k_means_parallel(),
+        }
+    }
+}
+
+impl Cli {
+    /// The `Init` of `--init` with the k-means|| options.
+    fn init(&self) -> Init {
+        match Init::from(self.init) {
+            Init::KMeansParallel { .. } => Init::KMeansParallel {
+                oversampling: self.init_oversampling,
+                rounds: self.init_rounds,
+            },
+            other => other,
         }
     }
 }
@@ -379,7 +408,7 @@ impl Config {
         // 0: the thread count is chosen from the work size.
         let threads = cli.threads.unwrap_or(0);
         let mut kmeans = KMeans::new(1)
-            .init(cli.init.into())
+            .init(cli.init())
             .n_init(cli.n_init)
             .max_iter(cli.max_iter)
             .tol(cli.tol)
@@ -641,7 +670,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             init: if cli.init_centers.is_some() {
                 "explicit".into()
             } else {
-                Init::from(cli.init).name().into()
+                cli.init().name().into()
             },
             seed: cli.seed,
             max_iter: cli.max_iter,

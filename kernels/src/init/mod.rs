@@ -9,10 +9,13 @@
 //! independent of the thread count.
 //!
 //! * [`plusplus`]: k-means++ and greedy k-means++ ([`PlusPlus`]).
+//! * [`parallel`]: k-means|| (Bahmani et al.), reduced by weighted greedy k-means++.
 //! * [`random`]: `k` distinct rows, uniform or weighted.
 //! * [`warm`]: seedings kept between the k of a sweep ([`WarmSeeds`]).
 
+pub mod parallel;
 pub mod plusplus;
+pub(crate) mod prune;
 pub mod random;
 pub mod warm;
 
@@ -22,6 +25,7 @@ pub use warm::WarmSeeds;
 use crate::exec::Exec;
 use crate::layout::Layout;
 use crate::rng::Rng;
+use parallel::kmeans_parallel;
 use plusplus::kmeans_pp;
 use random::{random_rows, weighted_rows};
 
@@ -34,6 +38,16 @@ pub enum Init {
     GreedyKMeansPlusPlus,
     /// `k` distinct rows chosen uniformly.
     Random,
+    /// k-means|| (Bahmani et al., VLDB 2012): `rounds` passes each sampling about
+    /// `oversampling · k` rows, the candidates weighted by the rows nearest to them and
+    /// reduced to `k` by weighted greedy k-means++ ([`parallel`]). Defaults
+    /// ([`Init::k_means_parallel`]): oversampling 2 (`ℓ = 2k`), 5 rounds.
+    KMeansParallel {
+        /// Expected candidates per round, as a multiple of `k` (`ℓ = oversampling · k`).
+        oversampling: f64,
+        /// Sampling rounds.
+        rounds: usize,
+    },
     /// Given centers, `k × d` row-major.
     Explicit(Vec<f64>),
 }
@@ -45,7 +59,22 @@ impl Init {
             Init::KMeansPlusPlus => "k-means++",
             Init::GreedyKMeansPlusPlus => "greedy-k-means++",
             Init::Random => "random",
+            Init::KMeansParallel { .. } => "k-means||",
             Init::Explicit(_) => "explicit",
+        }
+    }
+
+    /// Whether seedings of consecutive k continue each other (`--warm-start`): the
+    /// k-means++ inits, not `random`, k-means|| or explicit centers.
+    pub fn continues(&self) -> bool {
+        matches!(self, Init::KMeansPlusPlus | Init::GreedyKMeansPlusPlus)
+    }
+
+    /// k-means|| with the default oversampling (`ℓ = 2k`) and rounds (5).
+    pub fn k_means_parallel() -> Self {
+        Init::KMeansParallel {
+            oversampling: parallel::DEFAULT_OVERSAMPLING,
+            rounds: parallel::DEFAULT_ROUNDS,
         }
     }
 }
@@ -61,7 +90,7 @@ pub fn trials(init: &Init, k: usize) -> Option<usize> {
     match init {
         Init::KMeansPlusPlus => Some(1),
         Init::GreedyKMeansPlusPlus => Some(greedy_trials(k)),
-        Init::Random | Init::Explicit(_) => None,
+        Init::Random | Init::KMeansParallel { .. } | Init::Explicit(_) => None,
     }
 }
 
@@ -70,11 +99,13 @@ pub fn trials(init: &Init, k: usize) -> Option<usize> {
 /// with plain k-means++; k = 1–2, 3–7, 8–20, 21–54, … with greedy's `2 + ⌊ln k⌋`), so
 /// the seeding of `k` centers is the first `k` centers of that stream's seeding: it
 /// does not depend on which other k are fitted, and the seeding of `k + 1` extends the
-/// seeding of `k` ([`PlusPlus`], `--warm-start`). `random` uses one stream per k.
+/// seeding of `k` ([`PlusPlus`], `--warm-start`). `random` uses one stream per k, and
+/// k-means|| one per k of its own.
 pub fn stream(init: &Init, k: usize) -> u64 {
-    match trials(init, k) {
-        Some(t) => (1 << 32) | t as u64,
-        None => k as u64,
+    match (trials(init, k), init) {
+        (Some(t), _) => (1 << 32) | t as u64,
+        (None, Init::KMeansParallel { .. }) => (2 << 32) | k as u64,
+        (None, _) => k as u64,
     }
 }
 
@@ -118,6 +149,10 @@ pub fn initial_centers_weighted<L: Layout>(
             None => random_rows(x, k, rng),
             Some(w) => weighted_rows(x, k, w, rng),
         },
+        Init::KMeansParallel {
+            oversampling,
+            rounds,
+        } => kmeans_parallel(x, exec, k, *oversampling, *rounds, weights, rng),
         Init::Explicit(c) => c.clone(),
     }
 }

@@ -2,6 +2,7 @@
 //! greedy k-means++ (`2 + ⌊ln k⌋` candidates per step), as a resumable state
 //! ([`PlusPlus`]) so a sweep can extend the seeding of `k` to `k + 1`.
 
+use super::prune::{relabel, Prune, PrunedPotentials, PrunedUpdate, PRUNE_MIN_D};
 use super::random::draw;
 use crate::exec::Exec;
 use crate::layout::Layout;
@@ -77,6 +78,10 @@ pub struct PlusPlus {
     /// than the row's `closest` ([`Layout::potentials`]' `closer`); kept when the
     /// layout opts in and [`keeps_closer_rows`] says so, empty otherwise.
     cand_closer: Vec<u8>,
+    /// Each row's center, for the exact triangle-inequality pruning of the passes
+    /// ([`super::prune`]); on the f64 layouts that keep closer rows, `d ≥`
+    /// [`PRUNE_MIN_D`].
+    prune: Option<Prune>,
 }
 
 /// Whether a greedy step keeps, per row, which candidates are closer than its current
@@ -131,6 +136,8 @@ impl PlusPlus {
             } else {
                 Vec::new()
             },
+            prune: (x.canonical_f64() && x.seeding_keeps_closer_rows() && d >= PRUNE_MIN_D)
+                .then(|| Prune::new(n, d)),
         };
         let c = pp.centers.clone();
         pp.update(x, exec, &c, weights, true);
@@ -203,11 +210,32 @@ impl PlusPlus {
             let best = if trials == 1 {
                 0
             } else {
+                if let Some(pr) = &mut self.prune {
+                    pr.set_near(exec, &self.cand_rows, &self.centers, d);
+                }
                 let (cand_rows, closest) = (&self.cand_rows, &self.closest);
+                let prune = self.prune.as_ref();
                 let pass = |ci: usize, pots: &mut Vec<f64>, closer: Option<&mut [u8]>| {
                     let rows = chunk_rows(ci, n);
                     let w = weights.map(|w| &w[rows.clone()]);
-                    x.potentials(rows.clone(), cand_rows, &closest[rows], w, pots, closer);
+                    match prune {
+                        Some(pr) => PrunedPotentials {
+                            x,
+                            rows: rows.clone(),
+                            cands: cand_rows,
+                            closest: &closest[rows.clone()],
+                            labels: &pr.labels[rows],
+                            near: &pr.near,
+                            bound: pr.bound,
+                            weights: w,
+                            pots,
+                            closer,
+                        }
+                        .run(),
+                        None => {
+                            x.potentials(rows.clone(), cand_rows, &closest[rows], w, pots, closer)
+                        }
+                    }
                 };
                 if keep {
                     exec.for_each_chunk(
@@ -245,6 +273,49 @@ impl PlusPlus {
                         let rows = base..base + part.len();
                         x.update_closest_where(rows.clone(), &c, part, &closer[rows], bit);
                         *sum = pots[ci][best];
+                    },
+                );
+                self.pot = self.chunk_sums.iter().sum();
+                if let Some(pr) = &mut self.prune {
+                    let index = self.count as u32;
+                    let mut unit = vec![(); pr.labels.len().div_ceil(SEED_CHUNK)];
+                    exec.for_each_chunk(&mut pr.labels, SEED_CHUNK, &mut unit, |ci, lab, _| {
+                        let base = ci * SEED_CHUNK;
+                        relabel(lab, &closer[base..base + lab.len()], bit, index);
+                    });
+                }
+            } else if let Some(pr) = &mut self.prune {
+                pr.set_near(exec, &c, &self.centers, d);
+                let index = self.count as u32;
+                let (near, bound) = (&pr.near, pr.bound);
+                let mut parts: Vec<(&mut f64, &mut [u32])> = self
+                    .chunk_sums
+                    .iter_mut()
+                    .zip(pr.labels.chunks_mut(SEED_CHUNK))
+                    .collect();
+                exec.for_each_chunk(
+                    &mut self.closest,
+                    SEED_CHUNK,
+                    &mut parts,
+                    |ci, part, (sum, labels)| {
+                        let rows = chunk_rows(ci, n);
+                        **sum = PrunedUpdate {
+                            x,
+                            rows: rows.clone(),
+                            c: &c,
+                            index,
+                            closest: part,
+                            labels,
+                            near,
+                            bound,
+                        }
+                        .run();
+                        if let Some(w) = weights {
+                            **sum = part
+                                .iter()
+                                .zip(&w[rows])
+                                .fold(0.0, |acc, (v, wi)| acc + wi * v);
+                        }
                     },
                 );
                 self.pot = self.chunk_sums.iter().sum();

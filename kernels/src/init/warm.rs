@@ -11,7 +11,8 @@ use crate::rng::Rng;
 /// both use the same RNG stream ([`stream`]), instead of starting over. The centers
 /// are exactly those of [`initial_centers_weighted`](super::initial_centers_weighted) with the start's stream; only the
 /// work is saved (for greedy k-means++, up to k = 54 the passes of about one seeding of
-/// the band's largest k instead of one per k). Holds `8·n` bytes per start.
+/// the band's largest k instead of one per k). Holds `8·n` bytes per start (`12·n`
+/// where the seeding prunes: each row's center index too).
 pub struct WarmSeeds {
     slots: Vec<std::sync::Mutex<Option<WarmSlot>>>,
 }
