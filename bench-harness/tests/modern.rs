@@ -96,4 +96,30 @@ fn modern_runs_a_tiny_cell_end_to_end() {
     assert!(readme.contains("| sklearn | f64 |"), "{readme}");
     assert!(readme.contains("Greedy k-means++ seeding"));
     assert!(!out.join("cache").exists(), "scratch files are removed");
+
+    // The tables again from modern.json, with another peak: nothing is measured.
+    run_ok(&[
+        "modern",
+        "--report-only",
+        "--peak-gflops",
+        "1000",
+        "--out",
+        s(&out),
+    ]);
+    let again: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("modern.json")).unwrap()).unwrap();
+    let r = again["fit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["contestant"] == "kmeans-f32")
+        .unwrap();
+    assert_eq!(r["status"], "ok");
+    let want = r["gflops"].as_f64().unwrap() / 2000.0;
+    assert!((r["frac_fma_peak"].as_f64().unwrap() - want).abs() < 1e-12);
+    let readme = std::fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(
+        readme.contains("1000 GFLOP/s, from --peak-gflops"),
+        "{readme}"
+    );
 }

@@ -207,10 +207,13 @@ Python processes run without `OPENBLAS_CORETYPE` / `OPENBLAS_L2_SIZE`; the BLAS 
         o,
         "**Flops.** GFLOP/s = 2·n·k·d / (s/iter) / 1e9: one multiply and one add per feature, row and center \
 (the expanded form's matrix product, the convention of `micro.csv` and issue #23); the direct form's \
-subtract-multiply-add count, 3·n·k·d, is 1.5× these numbers. % of peak: against the probe's FMA peak at {} threads \
-({}).\n",
+subtract-multiply-add count, 3·n·k·d, is 1.5× these numbers. % of peak: against the f64 FMA peak at {} threads \
+({}; float32 rows against twice it, twice the lanes).\n",
         threads,
-        peak.map_or("not probed".into(), |p| format!("{p:.0} GFLOP/s"))
+        peak.map_or("not probed".into(), |p| format!(
+            "{p:.0} GFLOP/s, from {}",
+            s("fma_peak_source")
+        ))
     );
     let _ = writeln!(
         o,

@@ -1,7 +1,7 @@
 //! What one contestant process hands back ([`Measured`]) and the rows of the results
 //! files ([`FitRow`], [`SeedRow`]). A leaf module.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What the runs of one contestant on one cell measured.
 #[derive(Clone, Debug, Default)]
@@ -22,7 +22,8 @@ pub struct Measured {
 }
 
 /// One row of `modern.csv`: one contestant on one cell.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FitRow {
     /// Cell, e.g. `100kx128x256`.
     pub cell: String,
@@ -52,7 +53,8 @@ pub struct FitRow {
     pub s_per_iter: Option<f64>,
     /// `2·n·k·d / s_per_iter / 1e9`.
     pub gflops: Option<f64>,
-    /// `gflops` / the probe's FMA peak at `threads`.
+    /// `gflops` / the FMA peak at `threads` (f64 peak; twice it for f32 rows: twice
+    /// the lanes).
     pub frac_fma_peak: Option<f64>,
     /// sklearnex's `s_per_iter` / this one's (> 1: faster than sklearnex).
     pub speedup_vs_sklearnex: Option<f64>,
@@ -81,7 +83,8 @@ pub struct FitRow {
 }
 
 /// One row of `seeding.csv`: greedy k-means++ of one contestant on one cell.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SeedRow {
     /// Cell, e.g. `100kx128x256`.
     pub cell: String,

@@ -84,6 +84,14 @@ pub struct ModernArgs {
     /// Timeout of one contestant process, seconds.
     #[arg(long, default_value_t = 3600)]
     pub timeout: u64,
+    /// The f64 FMA peak at --threads threads, GFLOP/s, for the "% of peak" column
+    /// [default: machine.json's probe]. f32 rows are set against twice it.
+    #[arg(long)]
+    pub peak_gflops: Option<f64>,
+    /// Measure nothing: rewrite the folder's tables from its modern.json (with a new
+    /// --peak-gflops, tolerances, or after a change of the report).
+    #[arg(long)]
+    pub report_only: bool,
     /// Do not build the `kmeans` binary (use the one in target/release).
     #[arg(long, hide = true)]
     pub no_build: bool,
@@ -135,6 +143,13 @@ pub fn run(a: ModernArgs) -> Result<()> {
         .collect();
     let contestants = spec::contestants(&a.contestants, &kernels)?;
     let timeout = Duration::from_secs(a.timeout);
+    let tol = Tolerance {
+        f64: a.tol_f64,
+        f32: a.tol_f32,
+    };
+    if a.report_only {
+        return report_only(&out, a.peak_gflops, tol);
+    }
     measure_interrupts()?;
 
     let needs_ours = contestants
@@ -178,17 +193,13 @@ pub fn run(a: ModernArgs) -> Result<()> {
     }
     let machine: Value = serde_json::from_str(&std::fs::read_to_string(&machine_json)?)
         .context("parsing machine.json")?;
-    let peak = roofline::Probe::from_machine_json(&machine, "machine.json").and_then(|p| {
+    let probed = roofline::Probe::from_machine_json(&machine, "machine.json").and_then(|p| {
         p.fma_gflops
             .get(&a.threads)
             .copied()
             .or_else(|| p.fma_gflops.get(&1).map(|g| g * a.threads as f64))
     });
-
-    let tol = Tolerance {
-        f64: a.tol_f64,
-        f32: a.tol_f32,
-    };
+    let peak = a.peak_gflops.or(probed);
     let mut meta = json!({
         "command": std::env::args().map(|s| if s.contains(' ') { format!("'{s}'") } else { s })
             .collect::<Vec<_>>().join(" "),
@@ -204,6 +215,8 @@ pub fn run(a: ModernArgs) -> Result<()> {
         "repeats": a.repeats,
         "threads": a.threads,
         "fma_peak_gflops": peak,
+        "fma_peak_source": if a.peak_gflops.is_some() { "--peak-gflops" } else { "machine.json (probe)" },
+        "fma_peak_probed": probed,
         "flops_per_iteration": "2·n·k·d",
         "tolerance": {"f64": a.tol_f64, "f32": a.tol_f32},
         "kernels_offered": offered,
@@ -384,12 +397,51 @@ fn fill(row: &mut FitRow, m: &Measured, cell: &Cell, peak: Option<f64>) {
         _ => None,
     };
     row.gflops = row.s_per_iter.map(|t| cell.flops_per_iteration() / t / 1e9);
-    row.frac_fma_peak = match (row.gflops, peak) {
-        (Some(g), Some(p)) => Some(g / p),
-        _ => None,
-    };
+    row.frac_fma_peak = frac_of_peak(row, peak);
     row.inertia_own = Some(m.inertia_own).filter(|v| v.is_finite());
     row.detail = m.detail.clone();
+}
+
+/// `gflops` over the f64 FMA `peak`, or twice it for an f32 row (twice the lanes).
+fn frac_of_peak(row: &FitRow, peak: Option<f64>) -> Option<f64> {
+    let lanes = if row.precision == "f32" { 2.0 } else { 1.0 };
+    match (row.gflops, peak) {
+        (Some(g), Some(p)) if p > 0.0 => Some(g / (p * lanes)),
+        _ => None,
+    }
+}
+
+/// `--report-only`: the folder's tables again from its `modern.json`.
+fn report_only(out: &Path, peak: Option<f64>, tol: Tolerance) -> Result<()> {
+    let path = out.join("modern.json");
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
+    )
+    .with_context(|| format!("parsing {}", path.display()))?;
+    let mut meta = v.get("meta").cloned().unwrap_or_else(|| json!({}));
+    let mut fits: Vec<FitRow> = serde_json::from_value(v["fit"].clone())?;
+    let seeds: Vec<SeedRow> = serde_json::from_value(v["seeding"].clone())?;
+    if let Some(p) = peak {
+        meta["fma_peak_gflops"] = json!(p);
+        meta["fma_peak_source"] = json!("--peak-gflops");
+    }
+    let peak = meta.get("fma_peak_gflops").and_then(Value::as_f64);
+    for r in &mut fits {
+        r.frac_fma_peak = frac_of_peak(r, peak);
+        // The check again from the measured state.
+        if r.status == "ok" || r.status == "wrong" {
+            r.status = MEASURED.into();
+            r.reason.clear();
+            r.speedup_vs_sklearnex = None;
+            r.speedup_vs_faiss = None;
+        }
+    }
+    meta["tolerance"] = json!({"f64": tol.f64, "f32": tol.f32});
+    meta["report_command"] = json!(std::env::args().collect::<Vec<_>>().join(" "));
+    report::check(&mut fits, tol);
+    report::write(out, &fits, &seeds, &meta)?;
+    println!("{}", out.join("README.md").display());
+    Ok(())
 }
 
 /// Times one contestant's greedy k-means++ seeding of `cell`.
