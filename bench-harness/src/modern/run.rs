@@ -148,7 +148,7 @@ pub fn run(a: ModernArgs) -> Result<()> {
         f32: a.tol_f32,
     };
     if a.report_only {
-        return report_only(&out, a.peak_gflops, tol);
+        return report_only(&out, a.peak_gflops, tol, &contestants);
     }
     measure_interrupts()?;
 
@@ -412,7 +412,12 @@ fn frac_of_peak(row: &FitRow, peak: Option<f64>) -> Option<f64> {
 }
 
 /// `--report-only`: the folder's tables again from its `modern.json`.
-fn report_only(out: &Path, peak: Option<f64>, tol: Tolerance) -> Result<()> {
+fn report_only(
+    out: &Path,
+    peak: Option<f64>,
+    tol: Tolerance,
+    contestants: &[Contestant],
+) -> Result<()> {
     let path = out.join("modern.json");
     let v: Value = serde_json::from_str(
         &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
@@ -421,6 +426,19 @@ fn report_only(out: &Path, peak: Option<f64>, tol: Tolerance) -> Result<()> {
     let mut meta = v.get("meta").cloned().unwrap_or_else(|| json!({}));
     let mut fits: Vec<FitRow> = serde_json::from_value(v["fit"].clone())?;
     let seeds: Vec<SeedRow> = serde_json::from_value(v["seeding"].clone())?;
+    // Cells in the order they were run, contestants in the order of the list.
+    let mut cells: Vec<String> = Vec::new();
+    for r in &fits {
+        if !cells.contains(&r.cell) {
+            cells.push(r.cell.clone());
+        }
+    }
+    fits.sort_by_key(|r| {
+        (
+            cells.iter().position(|c| c == &r.cell),
+            rank_c(contestants, &r.contestant),
+        )
+    });
     if let Some(p) = peak {
         meta["fma_peak_gflops"] = json!(p);
         meta["fma_peak_source"] = json!("--peak-gflops");
