@@ -198,6 +198,35 @@ fn cluster_sizes(n: usize, k: usize, unequal: bool) -> Vec<usize> {
 
 /// Generates the CSV of `spec` into `w` and returns the ground-truth labels (row order).
 pub fn generate<W: Write>(spec: &Spec, w: &mut W) -> Result<Vec<i64>> {
+    // Header.
+    let d = spec.d;
+    let mut line = String::with_capacity(32 + 24 * d);
+    line.push_str("ID");
+    for j in 1..=d {
+        line.push_str(&format!(",feature_{j}"));
+    }
+    line.push('\n');
+    w.write_all(line.as_bytes())?;
+    let mut fbuf = ryu::Buffer::new();
+    generate_rows(spec, |row, x| {
+        line.clear();
+        line.push_str(&row_id(row, spec.n));
+        for v in x {
+            line.push(',');
+            line.push_str(fbuf.format(*v));
+        }
+        line.push('\n');
+        w.write_all(line.as_bytes())?;
+        Ok(())
+    })
+}
+
+/// Generates the rows of `spec` in order, handing each (row index, features) to
+/// `each` (the same values [`generate`] prints), and returns the ground-truth labels.
+pub fn generate_rows(
+    spec: &Spec,
+    mut each: impl FnMut(usize, &[f64]) -> Result<()>,
+) -> Result<Vec<i64>> {
     spec.validate()?;
     let Spec {
         n,
@@ -236,18 +265,8 @@ pub fn generate<W: Write>(spec: &Spec, w: &mut W) -> Result<Vec<i64>> {
         t
     });
 
-    // Header.
-    let mut line = String::with_capacity(32 + 24 * d);
-    line.push_str("ID");
-    for j in 1..=d {
-        line.push_str(&format!(",feature_{j}"));
-    }
-    line.push('\n');
-    w.write_all(line.as_bytes())?;
-
     let mut x = vec![0.0; d];
     let mut tmp = vec![0.0; d];
-    let mut fbuf = ryu::Buffer::new();
     for (row, slot) in labels.iter_mut().enumerate() {
         let label = *slot;
         match shape {
@@ -315,14 +334,7 @@ pub fn generate<W: Write>(spec: &Spec, w: &mut W) -> Result<Vec<i64>> {
             }
         }
 
-        line.clear();
-        line.push_str(&row_id(row, n));
-        for v in &x {
-            line.push(',');
-            line.push_str(fbuf.format(*v));
-        }
-        line.push('\n');
-        w.write_all(line.as_bytes())?;
+        each(row, &x)?;
     }
     Ok(labels)
 }

@@ -13,6 +13,7 @@ pub mod measure;
 pub mod metrics;
 pub mod micro;
 pub mod microdata;
+pub mod modern;
 pub mod npy;
 pub mod paths;
 pub mod record;

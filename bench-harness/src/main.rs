@@ -42,6 +42,8 @@ enum Command {
     Compare(report::CompareArgs),
     /// Convert the seed study's published runs into a results folder.
     ImportSeed(report::ImportArgs),
+    /// Modern shapes (d, k in the hundreds+): fit-only race from identical centers, and seeding.
+    Modern(bench_harness::modern::run::ModernArgs),
     /// Test contestant: writes the ground-truth labels as its answer.
     #[command(hide = true)]
     Oracle(OracleArgs),
@@ -248,6 +250,7 @@ fn main() {
         Command::Report(a) => report::report_cmd(a).map(|()| 0),
         Command::Compare(a) => report::compare_cmd(a).map(|()| 0),
         Command::ImportSeed(a) => report::import_seed_cmd(a).map(|()| 0),
+        Command::Modern(a) => bench_harness::modern::run::run(a).map(|()| 0),
         Command::Oracle(a) => cmd_oracle(a),
     };
     match result {
