@@ -616,6 +616,11 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     let rechecked_fraction = (screened > 0).then(|| rechecked as f64 / screened as f64);
     if cli.verbose {
         let mut e = std::io::stderr().lock();
+        let _ = writeln!(
+            e,
+            "kmeans: {} rows re-checked with the canonical distance after the expanded form",
+            kernel::argmin::recheck_count()
+        );
         if let Some(f) = rechecked_fraction {
             let _ = writeln!(
                 e,

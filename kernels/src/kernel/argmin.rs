@@ -9,6 +9,7 @@
 use crate::accum::Partial;
 use crate::distance::nearest;
 use pulp::Simd;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Lane indices `0..8` as f64 (the center index of each lane of the first vector).
 pub(crate) const IOTA: [f64; 8] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
@@ -199,9 +200,20 @@ pub(crate) fn mask_bits<S: Simd>(m: &S::m64s) -> u32 {
     }
 }
 
+/// Rows the expanded form sent to the canonical re-check since the process started
+/// (all fits, all threads): a diagnostic ([`recheck_count`]).
+static RECHECKS: AtomicU64 = AtomicU64::new(0);
+
+/// Rows the f64 SIMD kernel's expanded form has re-checked with the canonical distance
+/// so far in this process (its near-ties; see `--verbose`).
+pub fn recheck_count() -> u64 {
+    RECHECKS.load(Ordering::Relaxed)
+}
+
 /// The near-tie re-check: the canonical argmin, kept out of line so the rare slow
 /// path does not crowd the kernel's registers.
 #[inline(never)]
 pub(crate) fn recheck(row: &[f64], centers: &[f64], d: usize) -> usize {
+    RECHECKS.fetch_add(1, Ordering::Relaxed);
     nearest(row, centers, d)
 }
