@@ -185,7 +185,7 @@ fn greedy_matches_reference_across_chunks() {
 #[test]
 fn greedy_matches_reference_with_duplicates_and_weights() {
     // Many rows at distance 0 from a center (the pruning's `D = 0` case), and weights.
-    let (mut rows, _) = blobs(4500, 16, 6, 3);
+    let (mut rows, _) = blobs(4500, 64, 6, 3);
     for i in (0..rows.len()).step_by(3) {
         rows[i] = rows[0].clone();
     }

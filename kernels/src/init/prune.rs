@@ -18,9 +18,10 @@ use crate::layout::Layout;
 use pulp::{Simd, WithSimd};
 use std::ops::Range;
 
-/// Features below which pruning is not used: a distance costs about as much as the
-/// test that skips it.
-pub(crate) const PRUNE_MIN_D: usize = 8;
+/// Features below which pruning is not used: measured on the seed's heaviest cell
+/// (256k × 32, k = 1..32, warm sweep) the pruned passes made seeding 18 % slower
+/// (0.68 s against 0.57 s), while at d = 128 they gain ~10 % and at d = 768 halve it.
+pub(crate) const PRUNE_MIN_D: usize = 64;
 
 /// The absolute term of the bound (covers distances that underflow).
 const UNDERFLOW: f64 = 1e-300;
