@@ -271,3 +271,54 @@ fn errors() {
         .unwrap_err();
     assert!(message(e).contains("not a finite number"));
 }
+
+/// Fewer chunks of rows than twice the threads: the labels are split over smaller
+/// blocks across threads, the sums still added per chunk in row order. Every thread
+/// count must give the serial fit's bits, with and without weights, every layout and
+/// kernel.
+#[test]
+fn few_rows_split_over_threads_keep_the_bits() {
+    for &(n, d, k) in &[
+        (100, 40, 30),
+        (1024, 33, 40),
+        (1500, 64, 17),
+        (2047, 9, 120),
+    ] {
+        let (rows, _) = blobs(n, d, k.min(20), n as u64 + 3);
+        let x = flatten(&rows);
+        let w: Vec<f64> = (0..n).map(|i| 0.5 + (i % 7) as f64).collect();
+        for weighted in [false, true] {
+            let mut data = Data::f64(&x, n, d).unwrap();
+            if weighted {
+                data = data.with_weights(&w).unwrap();
+            }
+            for (kernel, precision) in [
+                (KernelChoice::Auto, Precision::F64),
+                (KernelChoice::Scalar, Precision::F64),
+                (KernelChoice::Screened, Precision::F64),
+                (KernelChoice::Auto, Precision::F32),
+            ] {
+                let fit = |threads| {
+                    KMeans::new(k)
+                        .seed(5)
+                        .threads(threads)
+                        .kernel(kernel)
+                        .precision(precision)
+                        .fit(&data)
+                        .unwrap()
+                };
+                let want = fit(1);
+                for threads in [2, 3] {
+                    let got = fit(threads);
+                    let ctx = format!(
+                        "n={n} d={d} k={k} w={weighted} {kernel:?} {precision:?} t={threads}"
+                    );
+                    assert_eq!(got.labels, want.labels, "{ctx}");
+                    assert_eq!(got.n_iter, want.n_iter, "{ctx}");
+                    assert_eq!(got.inertia.to_bits(), want.inertia.to_bits(), "{ctx}");
+                    assert_eq!(bits(&got.centers), bits(&want.centers), "{ctx}");
+                }
+            }
+        }
+    }
+}

@@ -11,6 +11,11 @@ use std::ops::Range;
 /// number of threads. 1024 rows × d = 32 is 256 KiB, comfortably in L2.
 pub const CHUNK_ROWS: usize = 1024;
 
+/// Smallest `k·d` at which a pass with fewer chunks than twice the threads splits
+/// its labels over smaller blocks (see `assign_all`): below it a pass is too short for
+/// the hand-off to pay.
+pub const SPLIT_MIN_KD: usize = 1024;
+
 /// Budget for the per-chunk accumulators alive at once (bytes); bounds memory at
 /// large `k × d` without changing results (merging is always in chunk order).
 const PARTIAL_BUDGET: usize = 2 << 20;
@@ -107,7 +112,39 @@ pub(crate) fn assign_all<L: Layout>(
     accumulate: bool,
 ) {
     let Data { x, exec, weights } = fit;
-    work.waves(x.n(), |wave, parts| {
+    let n = x.n();
+    let threads = exec.threads();
+    if threads > 1 && n.div_ceil(CHUNK_ROWS) < 2 * threads && centers.k() * x.d() >= SPLIT_MIN_KD {
+        // Rows run out: fewer chunks than twice the threads would leave cores idle
+        // (one chunk of 1024 rows: one core). A row's label does not depend on which
+        // rows share its block, so the labels are computed in parallel over smaller
+        // blocks (multiples of the f32 layout's 16-row blocks), and then each chunk's
+        // sums are added in row order and merged in chunk order, as always: the
+        // same bits as the one-chunk-per-task pass.
+        let sub = n.div_ceil(4 * threads).div_ceil(16) * 16;
+        let mut counts = vec![Partial::new(0, 0); n.div_ceil(sub)];
+        exec.for_each_chunk(labels, sub, &mut counts, |c, lab, part| {
+            let s = c * sub;
+            x.assign(s..s + lab.len(), centers, lab, part, false);
+        });
+        let changed = counts.iter().map(|p| p.changed).sum();
+        work.waves(n, |wave, parts| {
+            exec.for_each_chunk(
+                &mut labels[wave.clone()],
+                CHUNK_ROWS,
+                parts,
+                |c, lab, part| {
+                    let s = wave.start + c * CHUNK_ROWS;
+                    if accumulate {
+                        accumulate_rows(x, s..s + lab.len(), lab, weights, part);
+                    }
+                },
+            );
+        });
+        work.total.changed = changed;
+        return;
+    }
+    work.waves(n, |wave, parts| {
         exec.for_each_chunk(
             &mut labels[wave.clone()],
             CHUNK_ROWS,
