@@ -16,10 +16,12 @@
 //! kernel/    mod isa scalar        assignment and seeding kernels: dispatch, the
 //!            assign tile argmin    scalar reference, the SIMD tile loops, tiles,
 //!            net sums prefetch     argmin, k ≤ 8 network, sums, prefetch,
-//!            seed canonical f32    seeding, canonical SIMD distance, f32 kernels
+//!            seed canonical f32    seeding, canonical SIMD distance, f32 kernels,
+//!            screen                the f32 screen of the screened kernel
 //! layout/    mod flat flat32 aos   the Layout trait and its three implementations
 //! init/      mod plusplus random   initial centers: k-means++, greedy, random,
-//!            warm                  warm-started seedings
+//!            warm prune parallel   warm-started seedings, the seeding's pruning,
+//!                                  k-means||
 //! fit/       mod work lloyd        fitting: the work scheme, the Lloyd loop, the
 //!            bounds hamerly elkan  bounded algorithms, empty clusters, inertia,
 //!            relocate inertia      several starts
