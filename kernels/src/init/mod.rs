@@ -19,7 +19,7 @@ pub(crate) mod prune;
 pub mod random;
 pub mod warm;
 
-pub use plusplus::{keeps_closer_rows, PlusPlus, SEED_CHUNK};
+pub use plusplus::{greedy_trials, keeps_closer_rows, PlusPlus, SEED_CHUNK};
 pub use warm::WarmSeeds;
 
 use crate::exec::Exec;
@@ -77,11 +77,6 @@ impl Init {
             rounds: parallel::DEFAULT_ROUNDS,
         }
     }
-}
-
-/// Number of candidates per step of greedy k-means++ (scikit-learn's rule).
-pub fn greedy_trials(k: usize) -> usize {
-    2 + (k as f64).ln().floor() as usize
 }
 
 /// Candidates per step of a k-means++ seeding of `k` centers (`None` for `random` and

@@ -23,9 +23,8 @@
 //! ten more rounds are run; if that is still not enough (fewer than `k` distinct rows),
 //! greedy k-means++ on all the rows is used instead.
 
-use super::plusplus::{kmeans_pp, SEED_CHUNK};
+use super::plusplus::{first_center, greedy_trials, kmeans_pp, SEED_CHUNK};
 use super::prune::PruneBound;
-use super::random::draw;
 use crate::accum::{Centers, Partial};
 use crate::distance::dist2;
 use crate::exec::Exec;
@@ -77,13 +76,7 @@ pub fn candidates<L: Layout>(
     let ell = (oversampling * k as f64).max(1.0);
     let bound = PruneBound::new(d);
     let n_chunks = n.div_ceil(SEED_CHUNK);
-    let first = match weights {
-        None => rng.index(n),
-        Some(w) => {
-            let total: f64 = w.iter().sum();
-            draw(w, &vec![false; n], rng.uniform() * total)
-        }
-    };
+    let first = first_center(n, weights, rng);
     let mut buf = Vec::new();
     let mut rows = x.row(first, &mut buf).to_vec();
     let mut ids = vec![first];
@@ -336,7 +329,7 @@ pub(crate) fn kmeans_parallel<L: Layout>(
     rng: &mut Rng,
 ) -> Vec<f64> {
     let d = x.d();
-    let trials = 2 + (k as f64).ln().floor() as usize;
+    let trials = greedy_trials(k);
     let cand = candidates(x, exec, k, oversampling, rounds, weights, rng);
     if cand.weights.iter().filter(|&&v| v > 0.0).count() < k {
         return kmeans_pp(x, exec, k, trials, weights, rng);

@@ -8,6 +8,23 @@ use crate::exec::Exec;
 use crate::layout::Layout;
 use crate::rng::Rng;
 
+/// Number of candidates per step of greedy k-means++ (scikit-learn's rule).
+pub fn greedy_trials(k: usize) -> usize {
+    2 + (k as f64).ln().floor() as usize
+}
+
+/// The first center of a k-means++ seeding: a uniform row, or a row drawn in
+/// proportion to its weight.
+pub(crate) fn first_center(n: usize, weights: Option<&[f64]>, rng: &mut Rng) -> usize {
+    match weights {
+        None => rng.index(n),
+        Some(w) => {
+            let total: f64 = w.iter().sum();
+            draw(w, &vec![false; n], rng.uniform() * total)
+        }
+    }
+}
+
 /// Rows per chunk of the seeding passes (fixed: results depend on it, threads don't).
 pub const SEED_CHUNK: usize = 4096;
 
@@ -114,13 +131,7 @@ impl PlusPlus {
         let n = x.n();
         let d = x.d();
         let n_chunks = n.div_ceil(SEED_CHUNK);
-        let first = match weights {
-            None => rng.index(n),
-            Some(w) => {
-                let total: f64 = w.iter().sum();
-                draw(w, &vec![false; n], rng.uniform() * total)
-            }
-        };
+        let first = first_center(n, weights, rng);
         let mut pp = PlusPlus {
             trials,
             count: 1,
