@@ -114,35 +114,23 @@ pub(crate) fn assign_all<L: Layout>(
     let Data { x, exec, weights } = fit;
     let n = x.n();
     let threads = exec.threads();
-    if threads > 1 && n.div_ceil(CHUNK_ROWS) < 2 * threads && centers.k() * x.d() >= SPLIT_MIN_KD {
-        // Rows run out: fewer chunks than twice the threads would leave cores idle
-        // (one chunk of 1024 rows: one core). A row's label does not depend on which
-        // rows share its block, so the labels are computed in parallel over smaller
-        // blocks (multiples of the f32 layout's 16-row blocks), and then each chunk's
-        // sums are added in row order and merged in chunk order, as always: the
-        // same bits as the one-chunk-per-task pass.
+    // Rows run out: fewer chunks than twice the threads would leave cores idle (one
+    // chunk of 1024 rows: one core). A row's label does not depend on which rows
+    // share its block, so the labels are then computed first, in parallel over
+    // smaller blocks (multiples of the f32 layout's 16-row blocks), and the chunks
+    // below only add their sums, in row order, merged in chunk order as always: the
+    // same bits as the one-chunk-per-task pass.
+    let labelled_first =
+        threads > 1 && n.div_ceil(CHUNK_ROWS) < 2 * threads && centers.k() * x.d() >= SPLIT_MIN_KD;
+    let mut changed = 0;
+    if labelled_first {
         let sub = n.div_ceil(4 * threads).div_ceil(16) * 16;
         let mut counts = vec![Partial::new(0, 0); n.div_ceil(sub)];
         exec.for_each_chunk(labels, sub, &mut counts, |c, lab, part| {
             let s = c * sub;
             x.assign(s..s + lab.len(), centers, lab, part, false);
         });
-        let changed = counts.iter().map(|p| p.changed).sum();
-        work.waves(n, |wave, parts| {
-            exec.for_each_chunk(
-                &mut labels[wave.clone()],
-                CHUNK_ROWS,
-                parts,
-                |c, lab, part| {
-                    let s = wave.start + c * CHUNK_ROWS;
-                    if accumulate {
-                        accumulate_rows(x, s..s + lab.len(), lab, weights, part);
-                    }
-                },
-            );
-        });
-        work.total.changed = changed;
-        return;
+        changed = counts.iter().map(|p| p.changed).sum();
     }
     work.waves(n, |wave, parts| {
         exec.for_each_chunk(
@@ -152,12 +140,15 @@ pub(crate) fn assign_all<L: Layout>(
             |c, lab, part| {
                 let s = wave.start + c * CHUNK_ROWS;
                 let rows = s..s + lab.len();
-                match weights {
-                    None => x.assign(rows, centers, lab, part, accumulate),
-                    Some(_) => {
-                        // Labels from the kernel, then the weighted sums over the
-                        // chunk while it is still in cache, in row order.
-                        x.assign(rows.clone(), centers, lab, part, false);
+                match (labelled_first, weights) {
+                    (false, None) => x.assign(rows, centers, lab, part, accumulate),
+                    _ => {
+                        // Labels from the kernel (unless computed above), then the
+                        // sums over the chunk while it is still in cache, in row
+                        // order, each row with its weight.
+                        if !labelled_first {
+                            x.assign(rows.clone(), centers, lab, part, false);
+                        }
                         if accumulate {
                             accumulate_rows(x, rows, lab, weights, part);
                         }
@@ -166,4 +157,5 @@ pub(crate) fn assign_all<L: Layout>(
             },
         );
     });
+    work.total.changed += changed;
 }
