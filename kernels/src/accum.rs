@@ -249,6 +249,13 @@ pub struct Partial {
     pub counts: Vec<f64>,
     /// Points whose label changed in this pass.
     pub changed: usize,
+    /// `Σ w_i · dist2(x_i, c_{label_i})` of the rows added, against the centers of
+    /// the pass, when the pass was asked for it (0 otherwise).
+    pub inertia: f64,
+    /// Per feature, `Σ (x_t − mean_t)²` of the rows seen, when the pass was asked
+    /// for it (the tolerance's variance, folded into a fit's first pass); empty
+    /// otherwise.
+    pub dev: Vec<f64>,
 }
 
 impl Partial {
@@ -258,6 +265,8 @@ impl Partial {
             sums: Lines::zeros(k * d),
             counts: vec![0.0; k],
             changed: 0,
+            inertia: 0.0,
+            dev: Vec::new(),
         }
     }
     /// Adds point `x` with weight `w` to cluster `j` (`w = 1` adds exactly as [`Partial::add`]).
@@ -274,6 +283,8 @@ impl Partial {
         self.sums.fill(0.0);
         self.counts.fill(0.0);
         self.changed = 0;
+        self.inertia = 0.0;
+        self.dev.fill(0.0);
     }
     /// Adds point `x` to cluster `j`. (Inlined into the SIMD kernels, where it is
     /// vectorized at their instruction set; elementwise adds round the same at any
@@ -286,7 +297,7 @@ impl Partial {
         }
         self.counts[j] += 1.0;
     }
-    /// `self += other`, elementwise.
+    /// `self += other`, elementwise (the inertia and deviations too).
     pub fn merge(&mut self, other: &Partial) {
         for (a, b) in self.sums.iter_mut().zip(other.sums.iter()) {
             *a += b;
@@ -295,5 +306,9 @@ impl Partial {
             *a += b;
         }
         self.changed += other.changed;
+        self.inertia += other.inertia;
+        for (a, b) in self.dev.iter_mut().zip(&other.dev) {
+            *a += b;
+        }
     }
 }

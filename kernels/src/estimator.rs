@@ -30,10 +30,11 @@ use crate::data::{too_large, too_large_f32, Matrix};
 use crate::distance::{dist2, max_magnitude, max_magnitude_f32};
 use crate::error::{Error, Result};
 use crate::exec::{auto_threads, available_cores, Exec};
-use crate::fit::{absolute_tol, auto_algorithm, fit_with, FitOptions, Params, CHUNK_ROWS};
+use crate::fit::{absolute_tol, auto_algorithm, fit_with_tol, FitOptions, Params, Tol, CHUNK_ROWS};
 use crate::init::{Init, WarmSeeds};
 use crate::kernel::KernelChoice;
 use crate::layout::{Flat, Flat32, Layout};
+use crate::scan::{scan, ScanWants, Scanned};
 use std::borrow::Cow;
 use std::ops::RangeInclusive;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -191,25 +192,43 @@ impl<'a> Data<'a> {
     }
 
     fn check_values(&mut self, precision: Precision) -> Result<()> {
-        let slot = precision as usize;
-        if self.checked[slot] {
+        if self.checked[precision as usize] {
             return Ok(());
         }
+        self.scan(precision, &Exec::serial(), false, false)
+            .map(|_| ())
+    }
+
+    /// The one pass over the values before a fit ([`crate::scan`]): the checks of
+    /// [`Data::check`], and, when asked, the largest squared row norm of the f64
+    /// layout (`xmax`) and the column means of the tolerance (`means`, of the values
+    /// the layout of `precision` holds), on `exec`'s threads.
+    fn scan(
+        &mut self,
+        precision: Precision,
+        exec: &Exec,
+        xmax: bool,
+        means: bool,
+    ) -> Result<Scanned> {
         let (n, d) = (self.n, self.d);
-        let limit = max_magnitude(n, d);
-        let limit32 = max_magnitude_f32(d);
-        let at = |i: usize| (i / d + 1, i % d + 1);
-        // One pass finds NaN, infinities and values too large alike.
-        let first = match self.values {
-            Values::F64(v) => v.iter().position(|x| !within(*x, limit)).map(|i| (i, v[i])),
-            Values::F32(v) => v
-                .iter()
-                .position(|x| !within(*x as f64, limit))
-                .map(|i| (i, v[i] as f64)),
+        let wants = ScanWants {
+            limit: max_magnitude(n, d),
+            limit_f32: (precision == Precision::F32).then(|| max_magnitude_f32(d)),
+            xmax,
+            means: means.then_some(precision == Precision::F32),
         };
+        let found = match self.values {
+            Values::F64(v) => scan(v, d, CHUNK_ROWS, exec, wants),
+            Values::F32(v) => scan(v, d, CHUNK_ROWS, exec, wants),
+        };
+        let value = |i: usize| match self.values {
+            Values::F64(v) => v[i],
+            Values::F32(v) => v[i] as f64,
+        };
+        let at = |i: usize| (i / d + 1, i % d + 1);
         let what = &self.name;
-        if let Some((i, v)) = first {
-            let (row, col) = at(i);
+        if let Some(i) = found.first_bad {
+            let (v, (row, col)) = (value(i), at(i));
             return Err(if v.is_finite() {
                 too_large(what, (row, col), v, n, d)
             } else {
@@ -218,20 +237,11 @@ impl<'a> Data<'a> {
                 ))
             });
         }
-        if precision == Precision::F32 {
-            let first = match self.values {
-                Values::F64(v) => v.iter().position(|x| x.abs() > limit32).map(|i| (i, v[i])),
-                Values::F32(v) => v
-                    .iter()
-                    .position(|x| (*x as f64).abs() > limit32)
-                    .map(|i| (i, v[i] as f64)),
-            };
-            if let Some((i, v)) = first {
-                return Err(too_large_f32(what, at(i), v, d));
-            }
+        if let Some(i) = found.first_bad_f32 {
+            return Err(too_large_f32(what, at(i), value(i), d));
         }
-        self.checked[slot] = true;
-        Ok(())
+        self.checked[precision as usize] = true;
+        Ok(found)
     }
 
     /// The values in the blocked f32 layout, rounded from f64 or copied from f32.
@@ -631,21 +641,31 @@ impl KMeans {
     ) -> Result<()> {
         let mut data = data.clone();
         self.check(data.n, data.d, data.weights, &ks)?;
-        data.check_values(self.precision)?;
         let t = Instant::now();
         let mut exec = Exec::new(auto_threads(self.threads, data.n, data.d, *ks.end()))?;
         if let Some(flag) = &self.cancel {
             exec = exec.with_cancel(flag.clone());
         }
-        let run = || match self.precision {
-            Precision::F64 => {
-                let values = data.as_f64();
-                let x = Flat::from_slice(&values, data.n, data.d, self.kernel);
-                self.sweep(&x, &exec, data.weights, ks, t, each)
-            }
-            Precision::F32 => {
-                let x = data.flat32(self.kernel);
-                self.sweep(&x, &exec, data.weights, ks, t, each)
+        let run = || {
+            // One pass for the value checks, the f64 kernel's row-norm bound and the
+            // tolerance's column means.
+            let found = data.scan(
+                self.precision,
+                &exec,
+                self.precision == Precision::F64,
+                self.tol != 0.0,
+            )?;
+            let means = (self.tol != 0.0).then_some(&found.means[..]);
+            match self.precision {
+                Precision::F64 => {
+                    let values = data.as_f64();
+                    let x = Flat::with_xmax(&values, data.n, data.d, self.kernel, found.xmax);
+                    self.sweep_with(&x, &exec, data.weights, ks, t, means, each)
+                }
+                Precision::F32 => {
+                    let x = data.flat32(self.kernel);
+                    self.sweep_with(&x, &exec, data.weights, ks, t, means, each)
+                }
             }
         };
         if self.cancel.is_none() {
@@ -674,6 +694,23 @@ impl KMeans {
         weights: Option<&[f64]>,
         ks: RangeInclusive<usize>,
         prepare_started: Instant,
+        each: impl FnMut(Fit),
+    ) -> Result<()> {
+        self.sweep_with(x, exec, weights, ks, prepare_started, None, each)
+    }
+
+    /// [`KMeans::sweep`], with the column means of `x`'s values when the caller's scan
+    /// of the input found them: the first fit then finds the tolerance in its first
+    /// pass (bit for bit [`absolute_tol`] of `x`) instead of two passes of its own.
+    #[allow(clippy::too_many_arguments)]
+    fn sweep_with<L: Layout + ?Sized>(
+        &self,
+        x: &L,
+        exec: &Exec,
+        weights: Option<&[f64]>,
+        ks: RangeInclusive<usize>,
+        prepare_started: Instant,
+        means: Option<&[f64]>,
         mut each: impl FnMut(Fit),
     ) -> Result<()> {
         let (n, d) = (x.n(), x.d());
@@ -726,10 +763,23 @@ impl KMeans {
             parallel_starts,
             warm: warm.as_ref(),
         };
-        let tol_abs = absolute_tol(&x, exec, params.tol);
+        // Known after the first fit (which finds it in its first pass when the means
+        // are given).
+        let mut tol_abs = match means {
+            Some(_) => None,
+            None => Some(absolute_tol(&x, exec, params.tol)),
+        };
         let prepare_s = prepare_started.elapsed().as_secs_f64();
         for k in ks {
-            let f = fit_with(&x, exec, k, &self.init, self.seed, &params, tol_abs, &opts);
+            let tol = match (tol_abs, means) {
+                (None, Some(means)) => Tol::Means {
+                    tol: params.tol,
+                    means,
+                },
+                (t, _) => Tol::Abs(t.unwrap_or(0.0)),
+            };
+            let f = fit_with_tol(&x, exec, k, &self.init, self.seed, &params, tol, &opts);
+            tol_abs = Some(f.tol_abs);
             each(Fit {
                 k,
                 d,
@@ -744,7 +794,7 @@ impl KMeans {
                     iter_s: f.iter_seconds,
                 },
                 algorithm,
-                tol_abs,
+                tol_abs: f.tol_abs,
                 threads: exec.threads(),
                 precision,
                 kernel: self.kernel,

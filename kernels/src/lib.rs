@@ -9,6 +9,8 @@
 //!                                  parallel scheme, the machine's FMA peak and bandwidth
 //! distance                         leaf: the canonical distances, the rounding bound
 //! accum                            leaf: Centers (+ derived copies), Partial, Lines
+//! scan                             the one pass over a fit's input: value checks,
+//!                                  row-norm bound, column means, the tolerance
 //! data/      dataset               loading only: Matrix, Dataset and the loaders'
 //!            csv/ mod number       memory bookkeeping; the CSV reader (windows, exact
 //!              fields stream       fast numbers, rows and fields, streams from pipes);
@@ -113,6 +115,7 @@ pub mod layout;
 pub mod output;
 pub mod probe;
 pub mod rng;
+mod scan;
 #[cfg(feature = "cli")]
 pub mod signals;
 pub mod summary;

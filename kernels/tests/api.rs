@@ -322,3 +322,65 @@ fn few_rows_split_over_threads_keep_the_bits() {
         }
     }
 }
+
+/// The fit's one scan of the input and its first pass find the tolerance
+/// (`Fit::tol_abs`) bit for bit as `absolute_tol`'s two passes over the layout: every
+/// precision, input type, algorithm, thread count, with one start and several, on
+/// every k of a sweep; and a fit that stops on unchanged labels reports the inertia
+/// of its final centers bit for bit (summed in its last pass instead of a pass of its
+/// own).
+#[test]
+fn folded_tolerance_and_inertia_keep_the_bits() {
+    use kernels::fit::{absolute_tol, inertia};
+    use kernels::layout::{Flat, Flat32};
+    use kernels::Exec;
+    for &(n, d, k) in &[(1, 1, 1), (1025, 3, 4), (3000, 33, 6), (2100, 31, 40)] {
+        let (rows, _) = blobs(n, d, k.min(n), n as u64 + 3);
+        let x = flatten(&rows);
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let exec = Exec::new(2).unwrap();
+        let want64 = absolute_tol(&Flat::from_slice(&x, n, d, KernelChoice::Auto), &exec, 1e-4);
+        let want32 = absolute_tol(
+            &Flat32::from_slice(&x, n, d, KernelChoice::Auto),
+            &exec,
+            1e-4,
+        );
+        for threads in [1, 2, 3] {
+            for (precision, want) in [(Precision::F64, want64), (Precision::F32, want32)] {
+                let algorithms: &[Algorithm] = match precision {
+                    Precision::F64 => &[Algorithm::Lloyd, Algorithm::Hamerly, Algorithm::Elkan],
+                    Precision::F32 => &[Algorithm::Lloyd],
+                };
+                for &algorithm in algorithms {
+                    for n_init in [1, 3] {
+                        let km = KMeans::new(k)
+                            .threads(threads)
+                            .precision(precision)
+                            .algorithm(algorithm)
+                            .n_init(n_init)
+                            .seed(5);
+                        let ctx = format!("n={n} d={d} k={k} {precision:?} {algorithm:?} threads={threads} n_init={n_init}");
+                        let inputs = [Data::f64(&x, n, d).unwrap(), Data::f32(&x32, n, d).unwrap()];
+                        for data in &inputs[..if precision == Precision::F32 { 2 } else { 1 }] {
+                            for f in km.elbow(data, 1..=k).unwrap() {
+                                assert_eq!(f.tol_abs.to_bits(), want.to_bits(), "{ctx} k={}", f.k);
+                                if precision == Precision::F64 && f.n_iter < 300 {
+                                    let mut c = kernels::Centers::new(f.k, d);
+                                    c.set(&f.centers);
+                                    let flat = Flat::from_slice(&x, n, d, KernelChoice::Auto);
+                                    let again = inertia(&flat, &exec, &c, &f.labels);
+                                    assert_eq!(
+                                        f.inertia.to_bits(),
+                                        again.to_bits(),
+                                        "{ctx} k={}",
+                                        f.k
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

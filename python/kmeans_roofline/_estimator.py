@@ -167,6 +167,10 @@ class KMeans(
     def _validate_fit_input(self, X, sample_weight):
         """X as a 2-D C-contiguous float64/float32 array (no copy when it already is
         one, read-only memmaps included) and the weights as float64, or None."""
+        # NaN and infinities are found by the Rust fit in its one pass over X (with
+        # the overflow limits, the row norms and the column means), which raises
+        # ValueError naming the row and column; scikit-learn's own check would be
+        # one more pass over X per fit.
         X = validate_data(
             self,
             X,
@@ -174,6 +178,7 @@ class KMeans(
             dtype=[np.float64, np.float32],
             order="C",
             copy=False,
+            ensure_all_finite=False,
         )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
@@ -294,7 +299,7 @@ class KMeans(
         self._n_threads = int(threads)
         self._precision = precision
         self._n_features_out = self.cluster_centers_.shape[0]
-        distinct = len(np.unique(labels))
+        distinct = np.count_nonzero(np.bincount(labels, minlength=self.n_clusters))
         if distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than "

@@ -2,12 +2,10 @@
 //! order (bit-identical for every thread count), and Lloyd's final label pass fused
 //! with it.
 
-use super::work::CHUNK_ROWS;
+use super::work::{chunk_inertia, CHUNK_ROWS};
 use crate::accum::{Centers, Partial};
-use crate::distance::dist2;
 use crate::exec::Exec;
 use crate::layout::Layout;
-use std::ops::Range;
 
 /// Lloyd's final label pass and the inertia in one pass over the data: each chunk's
 /// labels, then its inertia while the chunk is still in cache. The same labels as
@@ -29,26 +27,6 @@ pub(crate) fn final_labels_and_inertia<L: Layout>(
         *s = chunk_inertia(x, rows, lab, centers, weights);
     });
     sums.iter().sum()
-}
-
-/// `Σ w_i · dist2(x_i, c_{label_i})` over `rows` in row order.
-fn chunk_inertia<L: Layout>(
-    x: &L,
-    rows: Range<usize>,
-    labels: &[u32],
-    centers: &Centers,
-    weights: Option<&[f64]>,
-) -> f64 {
-    let mut buf = Vec::new();
-    let mut s = 0.0;
-    for (i, &l) in rows.zip(labels) {
-        let dd = dist2(x.row(i, &mut buf), centers.row(l as usize));
-        s += match weights {
-            Some(w) => w[i] * dd,
-            None => dd,
-        };
-    }
-    s
 }
 
 /// `Σ dist2(x_i, c_{label_i})`, summed per chunk and chunks in order.

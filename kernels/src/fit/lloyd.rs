@@ -8,7 +8,7 @@ use super::hamerly::Hamerly;
 use super::inertia::{final_labels_and_inertia, inertia_weighted};
 use super::relocate::relocate_empty;
 use super::work::{assign_all, Data, Work};
-use super::{Algorithm, Outcome, Params};
+use super::{tol_from_deviations, Algorithm, Outcome, Params, Tol};
 use crate::accum::Centers;
 use crate::distance::dist2;
 use crate::exec::Exec;
@@ -87,6 +87,21 @@ pub fn lloyd_weighted<L: Layout>(
     tol_abs: f64,
     weights: Option<&[f64]>,
 ) -> Outcome {
+    lloyd_tol(x, exec, init_centers, params, Tol::Abs(tol_abs), weights)
+}
+
+/// [`lloyd_weighted`] with the tolerance possibly still to be found ([`Tol::Means`]):
+/// then the first assignment pass also sums the squared deviations from the column
+/// means (the variance pass of [`absolute_tol`](super::absolute_tol) folded into it,
+/// the same bits), and the tolerance is known before the first stopping test.
+pub(crate) fn lloyd_tol<L: Layout>(
+    x: &L,
+    exec: &Exec,
+    init_centers: &[f64],
+    params: &Params,
+    tol: Tol<'_>,
+    weights: Option<&[f64]>,
+) -> Outcome {
     let fit = Data { x, exec, weights };
     let n = x.n();
     let d = x.d();
@@ -103,9 +118,33 @@ pub fn lloyd_weighted<L: Layout>(
     let mut strict = false;
     let mut converged = false;
     let mut iterations = 0;
+    // Lloyd's passes after the first also sum the inertia against their centers: when
+    // the labels come back unchanged the new centers are the old ones bit for bit (the
+    // same sums), so that inertia is the final one and the separate pass over the data
+    // is saved. (The first pass always changes every label.)
+    let lloyd = matches!(assigner, Assigner::Lloyd);
+    let mut fused_inertia = None;
+    // Elkan's first pass does not go through `assign_all`: its tolerance takes the
+    // separate pass.
+    let (mut tol_abs, mut pending) = match tol {
+        Tol::Means { tol, .. } if tol != 0.0 && !matches!(assigner, Assigner::Elkan(_)) => {
+            (f64::NAN, Some(tol))
+        }
+        t => (t.resolve(x, exec), None),
+    };
+    if pending.is_some() {
+        if let Tol::Means { means, .. } = tol {
+            work.means = means.to_vec();
+        }
+    }
     for it in 0..params.max_iter {
         iterations = it + 1;
+        work.inertia = lloyd && it > 0;
         assigner.assign_all(fit, &centers, &mut labels, &mut work, true);
+        if let Some(t) = pending.take() {
+            tol_abs = tol_from_deviations(&work.total.dev, n, t);
+            work.means.clear();
+        }
         relocate_empty(x, &centers, &labels, weights, &mut work.total);
         let mut shift = 0.0;
         for j in 0..k {
@@ -119,6 +158,9 @@ pub fn lloyd_weighted<L: Layout>(
         }
         if let Some(cb) = assigner.center_bounds() {
             cb.moved(&centers, &new_values);
+        }
+        if work.inertia && work.total.changed == 0 && new_values == centers.values() {
+            fused_inertia = Some(work.total.inertia);
         }
         centers.set(&new_values);
         if let Some(cb) = assigner.center_bounds() {
@@ -134,9 +176,11 @@ pub fn lloyd_weighted<L: Layout>(
             break;
         }
     }
-    let inertia = if strict {
+    let inertia = if let Some(v) = fused_inertia.filter(|_| strict) {
+        v
+    } else if strict {
         inertia_weighted(x, exec, &centers, &labels, weights)
-    } else if matches!(assigner, Assigner::Lloyd) {
+    } else if lloyd {
         final_labels_and_inertia(x, exec, &centers, &mut labels, weights)
     } else {
         assigner.assign_all(fit, &centers, &mut labels, &mut work, false);
@@ -151,5 +195,6 @@ pub fn lloyd_weighted<L: Layout>(
         converged,
         init_seconds: 0.0,
         iter_seconds: 0.0,
+        tol_abs,
     }
 }

@@ -37,6 +37,7 @@ pub mod work;
 
 pub use inertia::{inertia, inertia_weighted};
 pub use lloyd::{lloyd, lloyd_weighted};
+pub(crate) use n_init::fit_with_tol;
 pub use n_init::{fit, fit_with, FitOptions};
 pub use work::CHUNK_ROWS;
 
@@ -139,6 +140,8 @@ pub struct Outcome {
     pub init_seconds: f64,
     /// Seconds spent iterating (summed over the starts).
     pub iter_seconds: f64,
+    /// The absolute tolerance the fit used.
+    pub tol_abs: f64,
 }
 
 /// scikit-learn's absolute tolerance: `tol × mean(var(X, axis=0))`, with the variance
@@ -166,15 +169,21 @@ pub fn absolute_tol<L: Layout>(x: &L, exec: &Exec, tol: f64) -> f64 {
         }
     }
     mean.iter_mut().for_each(|m| *m /= n as f64);
+    absolute_tol_about(x, exec, tol, &mean)
+}
+
+/// [`absolute_tol`]'s second pass, from the column means of its first (which the
+/// fit's scan of the input finds bit for bit the same).
+pub(crate) fn absolute_tol_about<L: Layout>(x: &L, exec: &Exec, tol: f64, means: &[f64]) -> f64 {
+    if tol == 0.0 {
+        return 0.0;
+    }
+    let n = x.n();
+    let d = x.d();
+    let mut parts = vec![vec![0.0f64; d]; n.div_ceil(CHUNK_ROWS)];
     exec.for_each(&mut parts, |c, s| {
-        s.fill(0.0);
-        let mut buf = Vec::new();
-        for i in c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n) {
-            for ((a, v), m) in s.iter_mut().zip(x.row(i, &mut buf)).zip(&mean) {
-                let t = v - m;
-                *a += t * t;
-            }
-        }
+        let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n);
+        work::deviations(x, rows, means, s);
     });
     let mut var = vec![0.0f64; d];
     for p in &parts {
@@ -182,6 +191,37 @@ pub fn absolute_tol<L: Layout>(x: &L, exec: &Exec, tol: f64) -> f64 {
             *a += v;
         }
     }
-    let mean_var = var.iter().map(|v| v / n as f64).sum::<f64>() / d as f64;
+    tol_from_deviations(&var, n, tol)
+}
+
+/// `tol × mean(var)` from the per-feature sums of squared deviations over `n` rows.
+pub(crate) fn tol_from_deviations(var: &[f64], n: usize, tol: f64) -> f64 {
+    let mean_var = var.iter().map(|v| v / n as f64).sum::<f64>() / var.len() as f64;
     mean_var * tol
+}
+
+/// The absolute tolerance of a fit: known, or found from the column means during
+/// the first assignment pass (the variance's pass over the data folded into it;
+/// bit for bit [`absolute_tol`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Tol<'a> {
+    /// Known.
+    Abs(f64),
+    /// `tol ×` the mean variance about these column means, to be found.
+    Means {
+        /// The relative tolerance.
+        tol: f64,
+        /// The column means (of the values the layout holds).
+        means: &'a [f64],
+    },
+}
+
+impl Tol<'_> {
+    /// The tolerance now, by its own pass when it is not known yet.
+    pub(crate) fn resolve<L: Layout>(self, x: &L, exec: &Exec) -> f64 {
+        match self {
+            Tol::Abs(t) => t,
+            Tol::Means { tol, means } => absolute_tol_about(x, exec, tol, means),
+        }
+    }
 }

@@ -1,8 +1,8 @@
 //! Fitting one k: [`fit`], and [`fit_with`] for several starts (scikit-learn's
 //! `n_init`, the lowest inertia wins), sample weights and warm-started seedings.
 
-use super::lloyd::lloyd_weighted;
-use super::{Outcome, Params};
+use super::lloyd::lloyd_tol;
+use super::{Outcome, Params, Tol};
 use crate::exec::Exec;
 use crate::init::{initial_centers_weighted, stream, Init, WarmSeeds};
 use crate::layout::Layout;
@@ -69,7 +69,7 @@ struct Job<'a, 'o> {
     init: &'a Init,
     seed: u64,
     params: &'a Params,
-    tol_abs: f64,
+    tol: Tol<'a>,
     opts: &'a FitOptions<'o>,
 }
 
@@ -81,7 +81,7 @@ fn one_start<L: Layout>(x: &L, exec: &Exec, job: &Job<'_, '_>, s: usize) -> Outc
         init,
         seed,
         params,
-        tol_abs,
+        tol,
         opts,
     } = *job;
     let weights = opts.weights;
@@ -95,7 +95,7 @@ fn one_start<L: Layout>(x: &L, exec: &Exec, job: &Job<'_, '_>, s: usize) -> Outc
     });
     let init_seconds = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let outcome = lloyd_weighted(x, exec, &c0, params, tol_abs, weights);
+    let outcome = lloyd_tol(x, exec, &c0, params, tol, weights);
     Outcome {
         init_seconds,
         iter_seconds: t1.elapsed().as_secs_f64(),
@@ -118,17 +118,38 @@ pub fn fit_with<L: Layout>(
     tol_abs: f64,
     opts: &FitOptions,
 ) -> Outcome {
+    fit_with_tol(x, exec, k, init, seed, params, Tol::Abs(tol_abs), opts)
+}
+
+/// [`fit_with`] with the tolerance possibly still to be found ([`Tol::Means`]): a
+/// single start finds it in its first pass, several starts by its own pass first.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fit_with_tol<L: Layout>(
+    x: &L,
+    exec: &Exec,
+    k: usize,
+    init: &Init,
+    seed: u64,
+    params: &Params,
+    tol: Tol<'_>,
+    opts: &FitOptions,
+) -> Outcome {
     let starts = if matches!(init, Init::Explicit(_)) {
         1
     } else {
         opts.n_init.max(1)
+    };
+    let tol = if starts > 1 {
+        Tol::Abs(tol.resolve(x, exec))
+    } else {
+        tol
     };
     let job = Job {
         k,
         init,
         seed,
         params,
-        tol_abs,
+        tol,
         opts,
     };
     let run = |s: usize, exec: &Exec| one_start(x, exec, &job, s);

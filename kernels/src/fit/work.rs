@@ -3,6 +3,7 @@
 //! thread count; and Lloyd's assignment pass over it (`assign_all`).
 
 use crate::accum::{Centers, Partial};
+use crate::distance::dist2;
 use crate::exec::Exec;
 use crate::layout::Layout;
 use std::ops::Range;
@@ -47,6 +48,12 @@ pub(crate) struct Work {
     partials: Vec<Partial>,
     /// The merged sums of the last pass.
     pub(crate) total: Partial,
+    /// Whether [`assign_all`] also sums each chunk's inertia against the pass's
+    /// centers (into `total.inertia`), while the chunk is in cache.
+    pub(crate) inertia: bool,
+    /// When not empty, [`assign_all`] also sums each chunk's squared deviations from
+    /// these column means (into `total.dev`; the tolerance's variance).
+    pub(crate) means: Vec<f64>,
 }
 
 impl Work {
@@ -57,6 +64,8 @@ impl Work {
         Work {
             partials: vec![Partial::new(k, d); wave],
             total: Partial::new(k, d),
+            inertia: false,
+            means: Vec::new(),
         }
     }
 }
@@ -67,7 +76,9 @@ impl Work {
     /// partials are merged into `total` in chunk order, so the result never depends on
     /// the thread count.
     pub(crate) fn waves(&mut self, n: usize, mut pass: impl FnMut(Range<usize>, &mut [Partial])) {
-        let Work { partials, total } = self;
+        let Work {
+            partials, total, ..
+        } = self;
         total.clear();
         let wave_rows = partials.len() * CHUNK_ROWS;
         let mut start = 0;
@@ -102,8 +113,43 @@ pub(crate) fn accumulate_rows<L: Layout>(
     }
 }
 
+/// Adds `(x_t − means_t)²` of rows `rows` to `dev`, row after row (the variance of
+/// [`absolute_tol`](super::absolute_tol), per chunk).
+pub(crate) fn deviations<L: Layout>(x: &L, rows: Range<usize>, means: &[f64], dev: &mut [f64]) {
+    let mut buf = Vec::new();
+    for i in rows {
+        for ((a, v), m) in dev.iter_mut().zip(x.row(i, &mut buf)).zip(means) {
+            let t = v - m;
+            *a += t * t;
+        }
+    }
+}
+
+/// `Σ w_i · dist2(x_i, c_{label_i})` over `rows` in row order.
+pub(crate) fn chunk_inertia<L: Layout>(
+    x: &L,
+    rows: Range<usize>,
+    labels: &[u32],
+    centers: &Centers,
+    weights: Option<&[f64]>,
+) -> f64 {
+    let mut buf = Vec::new();
+    let mut s = 0.0;
+    for (i, &l) in rows.zip(labels) {
+        let dd = dist2(x.row(i, &mut buf), centers.row(l as usize));
+        s += match weights {
+            Some(w) => w[i] * dd,
+            None => dd,
+        };
+    }
+    s
+}
+
 /// One assignment pass over all rows: labels updated in place, sums merged in chunk
-/// order into `work.total`.
+/// order into `work.total`; with `work.inertia`, each chunk's inertia against
+/// `centers` too (the same sums in the same order as
+/// [`inertia_weighted`](super::inertia::inertia_weighted)), and with `work.means`
+/// each chunk's squared deviations (as [`absolute_tol`](super::absolute_tol)'s).
 pub(crate) fn assign_all<L: Layout>(
     fit: Data<'_, L>,
     centers: &Centers,
@@ -132,6 +178,18 @@ pub(crate) fn assign_all<L: Layout>(
         });
         changed = counts.iter().map(|p| p.changed).sum();
     }
+    let with_inertia = work.inertia;
+    let means = std::mem::take(&mut work.means);
+    let with_dev = !means.is_empty();
+    if with_dev {
+        for p in work
+            .partials
+            .iter_mut()
+            .chain(std::iter::once(&mut work.total))
+        {
+            p.dev.resize(x.d(), 0.0);
+        }
+    }
     work.waves(n, |wave, parts| {
         exec.for_each_chunk(
             &mut labels[wave.clone()],
@@ -141,7 +199,7 @@ pub(crate) fn assign_all<L: Layout>(
                 let s = wave.start + c * CHUNK_ROWS;
                 let rows = s..s + lab.len();
                 match (labelled_first, weights) {
-                    (false, None) => x.assign(rows, centers, lab, part, accumulate),
+                    (false, None) => x.assign(rows.clone(), centers, lab, part, accumulate),
                     _ => {
                         // Labels from the kernel (unless computed above), then the
                         // sums over the chunk while it is still in cache, in row
@@ -150,12 +208,19 @@ pub(crate) fn assign_all<L: Layout>(
                             x.assign(rows.clone(), centers, lab, part, false);
                         }
                         if accumulate {
-                            accumulate_rows(x, rows, lab, weights, part);
+                            accumulate_rows(x, rows.clone(), lab, weights, part);
                         }
                     }
+                }
+                if with_dev {
+                    deviations(x, rows.clone(), &means, &mut part.dev);
+                }
+                if with_inertia {
+                    part.inertia = chunk_inertia(x, rows, lab, centers, weights);
                 }
             },
         );
     });
     work.total.changed += changed;
+    work.means = means;
 }

@@ -137,6 +137,7 @@ impl WithSimd for Assign<'_> {
             sums,
             counts,
             changed,
+            ..
         } = part;
         let sums: &mut [f64] = sums;
         let counts: &mut [f64] = counts;

@@ -8,6 +8,7 @@ use crate::distance::Screen;
 use crate::kernel::canonical::{with_canonical_dist2, CanonicalOp, Dist2, ScalarDist2};
 use crate::kernel::seed::{Seed, SeedMode};
 use crate::kernel::{self, isa, Block, KernelChoice};
+use crate::scan::max_row_norm2;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
@@ -90,10 +91,20 @@ impl<'a> Flat<'a> {
     /// largest row norm). Panics if `x.len() != n·d`.
     pub fn from_slice(x: &'a [f64], n: usize, d: usize, kernel: KernelChoice) -> Self {
         assert_eq!(x.len(), n * d, "Flat: shape does not match the values");
-        let xmax = x
-            .chunks_exact(d.max(1))
-            .map(|r| r.iter().map(|v| v * v).sum::<f64>())
-            .fold(0.0, f64::max);
+        Flat::with_xmax(x, n, d, kernel, max_row_norm2(x, d))
+    }
+
+    /// [`Flat::from_slice`] with the largest squared row norm already known (from
+    /// the fit's [scan](crate::scan) of the input, which computes it bit for bit as
+    /// `from_slice` does).
+    pub(crate) fn with_xmax(
+        x: &'a [f64],
+        n: usize,
+        d: usize,
+        kernel: KernelChoice,
+        xmax: f64,
+    ) -> Self {
+        assert_eq!(x.len(), n * d, "Flat: shape does not match the values");
         let screen = (kernel == KernelChoice::Screened && d > 0 && d <= 100_000 && n > 0)
             .then(|| Screened::new(x, n, d));
         Flat {
