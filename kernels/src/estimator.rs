@@ -195,7 +195,7 @@ impl<'a> Data<'a> {
         if self.checked[precision as usize] {
             return Ok(());
         }
-        self.scan(precision, &Exec::serial(), false, false)
+        self.scan(precision, &Exec::serial(), false, false, None)
             .map(|_| ())
     }
 
@@ -209,6 +209,7 @@ impl<'a> Data<'a> {
         exec: &Exec,
         xmax: bool,
         means: bool,
+        blocked: Option<&mut [f32]>,
     ) -> Result<Scanned> {
         let (n, d) = (self.n, self.d);
         let wants = ScanWants {
@@ -218,8 +219,8 @@ impl<'a> Data<'a> {
             means: means.then_some(precision == Precision::F32),
         };
         let found = match self.values {
-            Values::F64(v) => scan(v, d, CHUNK_ROWS, exec, wants),
-            Values::F32(v) => scan(v, d, CHUNK_ROWS, exec, wants),
+            Values::F64(v) => scan(v, d, CHUNK_ROWS, exec, wants, blocked),
+            Values::F32(v) => scan(v, d, CHUNK_ROWS, exec, wants, blocked),
         };
         let value = |i: usize| match self.values {
             Values::F64(v) => v[i],
@@ -647,23 +648,26 @@ impl KMeans {
             exec = exec.with_cancel(flag.clone());
         }
         let run = || {
-            // One pass for the value checks, the f64 kernel's row-norm bound and the
-            // tolerance's column means.
+            // One pass for the value checks, the f64 kernel's row-norm bound, the
+            // tolerance's column means and the f32 layout's copy.
+            let f64_fit = self.precision == Precision::F64;
+            let mut blocked = (!f64_fit).then(|| vec![0.0f32; data.n.div_ceil(16) * 16 * data.d]);
             let found = data.scan(
                 self.precision,
                 &exec,
-                self.precision == Precision::F64,
+                f64_fit,
                 self.tol != 0.0,
+                blocked.as_deref_mut(),
             )?;
             let means = (self.tol != 0.0).then_some(&found.means[..]);
-            match self.precision {
-                Precision::F64 => {
+            match blocked {
+                None => {
                     let values = data.as_f64();
                     let x = Flat::with_xmax(&values, data.n, data.d, self.kernel, found.xmax);
                     self.sweep_with(&x, &exec, data.weights, ks, t, means, each)
                 }
-                Precision::F32 => {
-                    let x = data.flat32(self.kernel);
+                Some(blocked) => {
+                    let x = Flat32::from_blocked(blocked, data.n, data.d, self.kernel);
                     self.sweep_with(&x, &exec, data.weights, ks, t, means, each)
                 }
             }

@@ -12,9 +12,13 @@
 
 use crate::exec::Exec;
 
-/// Rows per sub-block of a chunk: the three loops of [`scan_rows`] run over one
-/// sub-block (at most about 256 KiB) before the next, so it is read from memory once.
+/// Bytes per sub-block of a chunk: the loops of [`scan_rows`] run over one sub-block
+/// (about 256 KiB, a whole number of f32 storage blocks) before the next, so it is
+/// read from memory once.
 const SUB_BYTES: usize = 256 * 1024;
+
+/// Rows per storage block of the f32 layout ([`crate::kernel::f32::BLOCK`]).
+const BLOCK: usize = crate::kernel::f32::BLOCK;
 
 /// What [`scan`] looks for.
 #[derive(Clone, Copy, Debug)]
@@ -124,11 +128,30 @@ fn first_beyond<T: Value>(x: &[T], limit: f64) -> Option<usize> {
     }
 }
 
-/// The rows `x` (a chunk starting at flat index `base`) into `part`.
-fn scan_rows<T: Value>(x: &[T], base: usize, d: usize, wants: &ScanWants, part: &mut Part) {
-    let sub = (SUB_BYTES / (8 * d)).max(1) * d;
+/// The rows `x` (a chunk starting at flat index `base`) into `part`, and into
+/// `blocked` (the chunk's storage blocks of the f32 layout) when given.
+fn scan_rows<T: Value>(
+    x: &[T],
+    base: usize,
+    d: usize,
+    wants: &ScanWants,
+    part: &mut Part,
+    mut blocked: Option<&mut [f32]>,
+) {
+    let sub = (SUB_BYTES / (8 * d)).max(1).div_ceil(BLOCK) * BLOCK * d;
     for (b, blk) in x.chunks(sub).enumerate() {
         let at = base + b * sub;
+        if let Some(out) = blocked.as_deref_mut() {
+            let out = &mut out[b * sub..];
+            for (q, rows) in blk.chunks(BLOCK * d).enumerate() {
+                let ob = &mut out[q * BLOCK * d..(q + 1) * BLOCK * d];
+                for (r, row) in rows.chunks_exact(d).enumerate() {
+                    for (o, &v) in ob[r..].iter_mut().step_by(BLOCK).zip(row) {
+                        *o = v.rounded() as f32;
+                    }
+                }
+            }
+        }
         if let Some(i) = first_beyond(blk, wants.limit) {
             part.first_bad = Some(at + i);
             return;
@@ -163,12 +186,17 @@ fn scan_rows<T: Value>(x: &[T], base: usize, d: usize, wants: &ScanWants, part: 
 /// The column means equal those of [`crate::fit::absolute_tol`] bit for bit when
 /// `chunk_rows` is its chunk size (each chunk's sums in row order, the chunks' sums
 /// in chunk order), whatever the thread count.
+///
+/// With `blocked` (`n.div_ceil(16) · 16 · d` zeros), also writes the values rounded to
+/// f32 in the storage blocks of the f32 layout ([`crate::layout::Flat32`]), so that
+/// copy costs no read pass of its own; `chunk_rows` must then be a multiple of 16.
 pub(crate) fn scan<T: Value>(
     x: &[T],
     d: usize,
     chunk_rows: usize,
     exec: &Exec,
     wants: ScanWants,
+    blocked: Option<&mut [f32]>,
 ) -> Scanned {
     let n = x.len() / d.max(1);
     let step = chunk_rows * d;
@@ -179,10 +207,21 @@ pub(crate) fn scan<T: Value>(
             ..Part::default()
         })
         .collect();
-    exec.for_each(&mut parts, |c, part| {
-        let end = ((c + 1) * step).min(x.len());
-        scan_rows(&x[c * step..end], c * step, d, &wants, part);
-    });
+    match blocked {
+        Some(out) => {
+            assert!(chunk_rows.is_multiple_of(BLOCK) && out.len() == n.div_ceil(BLOCK) * BLOCK * d);
+            let mut items: Vec<(&mut Part, &mut [f32])> =
+                parts.iter_mut().zip(out.chunks_mut(step)).collect();
+            exec.for_each(&mut items, |c, (part, out)| {
+                let end = ((c + 1) * step).min(x.len());
+                scan_rows(&x[c * step..end], c * step, d, &wants, part, Some(out));
+            });
+        }
+        None => exec.for_each(&mut parts, |c, part| {
+            let end = ((c + 1) * step).min(x.len());
+            scan_rows(&x[c * step..end], c * step, d, &wants, part, None);
+        }),
+    }
     let mut out = Scanned {
         first_bad: parts.iter().find_map(|p| p.first_bad),
         first_bad_f32: parts.iter().find_map(|p| p.first_bad_f32),
@@ -252,7 +291,7 @@ mod tests {
                 for threads in [1, 2, 3] {
                     let exec = Exec::new(threads).unwrap();
                     let ctx = format!("n={n} d={d} threads={threads}");
-                    let s = scan(&x, d, CHUNK_ROWS, &exec, wants(true, Some(false)));
+                    let s = scan(&x, d, CHUNK_ROWS, &exec, wants(true, Some(false)), None);
                     assert_eq!((s.first_bad, s.first_bad_f32), (None, None), "{ctx}");
                     assert_eq!(s.xmax.to_bits(), naive.to_bits(), "{ctx}");
                     let flat = Flat::from_slice(&x, n, d, KernelChoice::Auto);
@@ -263,10 +302,30 @@ mod tests {
                     let l32 = Flat32::from_slice(&x, n, d, KernelChoice::Auto);
                     assert_eq!(l32.n(), n);
                     let want = absolute_tol(&l32, &exec, 1e-4);
-                    let s = scan(&x, d, CHUNK_ROWS, &exec, wants(false, Some(true)));
+                    let s = scan(&x, d, CHUNK_ROWS, &exec, wants(false, Some(true)), None);
                     let got = absolute_tol_about(&l32, &exec, 1e-4, &s.means);
                     assert_eq!(got.to_bits(), want.to_bits(), "f32 tol from f64: {ctx}");
-                    let s = scan(&x32, d, CHUNK_ROWS, &exec, wants(false, Some(true)));
+                    // The f32 layout's copy written by the scan, from f64 and from f32.
+                    let len = n.div_ceil(16) * 16 * d;
+                    let (mut b64, mut b32) = (vec![0.0f32; len], vec![0.0f32; len]);
+                    scan(&x, d, CHUNK_ROWS, &exec, wants(false, None), Some(&mut b64));
+                    scan(
+                        &x32,
+                        d,
+                        CHUNK_ROWS,
+                        &exec,
+                        wants(false, None),
+                        Some(&mut b32),
+                    );
+                    let (mut buf, mut want_row) = (Vec::new(), Vec::new());
+                    for b in [b64, b32] {
+                        let got = Flat32::from_blocked(b, n, d, KernelChoice::Auto);
+                        for i in 0..n {
+                            let w = l32.row(i, &mut want_row).to_vec();
+                            assert_eq!(got.row(i, &mut buf), &w[..], "row {i}: {ctx}");
+                        }
+                    }
+                    let s = scan(&x32, d, CHUNK_ROWS, &exec, wants(false, Some(true)), None);
                     let got = absolute_tol_about(&l32, &exec, 1e-4, &s.means);
                     assert_eq!(got.to_bits(), want.to_bits(), "f32 tol from f32: {ctx}");
                 }
@@ -287,17 +346,17 @@ mod tests {
                 for bad in [f64::NAN, f64::INFINITY, -f64::INFINITY, 1e200] {
                     let mut x = base.clone();
                     x[at] = bad;
-                    let s = scan(&x, d, CHUNK_ROWS, &exec, wants(true, Some(false)));
+                    let s = scan(&x, d, CHUNK_ROWS, &exec, wants(true, Some(false)), None);
                     assert_eq!(s.first_bad, Some(at), "{bad} at {at}");
                     if at + 7 < x.len() {
                         x[at + 7] = f64::NAN;
-                        let s = scan(&x, d, CHUNK_ROWS, &exec, wants(false, None));
+                        let s = scan(&x, d, CHUNK_ROWS, &exec, wants(false, None), None);
                         assert_eq!(s.first_bad, Some(at));
                     }
                 }
                 let mut x = base.clone();
                 x[at] = 1e35;
-                let s = scan(&x, d, CHUNK_ROWS, &exec, wants(false, None));
+                let s = scan(&x, d, CHUNK_ROWS, &exec, wants(false, None), None);
                 assert_eq!((s.first_bad, s.first_bad_f32), (None, Some(at)));
                 let s = scan(
                     &x,
@@ -308,6 +367,7 @@ mod tests {
                         limit_f32: None,
                         ..wants(false, None)
                     },
+                    None,
                 );
                 assert_eq!((s.first_bad, s.first_bad_f32), (None, None));
             }

@@ -702,3 +702,37 @@ fn seeding_of_k_is_a_prefix_of_k_plus_one_within_a_stream() {
         }
     }
 }
+
+/// `Layout::rows` (batches of rows in f64, what the passes over sums, inertia and
+/// deviations read) equals `Layout::row` one by one, for every layout, on ranges
+/// that start and end inside the f32 layout's 16-row blocks.
+#[test]
+fn rows_in_batches_equal_rows_one_by_one() {
+    use kernels::layout::Flat32;
+    for &(n, d) in &[(1usize, 1usize), (17, 3), (100, 31), (70, 33)] {
+        let (rows, _) = blobs(n, d, 2.min(n), n as u64);
+        let m = Matrix::from_vec(n, d, flatten(&rows));
+        let flat = Flat::new(&m, KernelChoice::Auto);
+        let f32l = Flat32::from_matrix(&m, KernelChoice::Auto);
+        let aos = to_aos(&rows);
+        let layouts: [&dyn Layout; 3] = [&flat, &f32l, &aos];
+        for x in layouts {
+            for (a, b) in [
+                (0, n),
+                (0, 1),
+                (n - 1, n),
+                (n / 3, n),
+                (n / 5, (n / 5 + 19).min(n)),
+            ] {
+                let (mut buf, mut one) = (Vec::new(), Vec::new());
+                let want: Vec<f64> = (a..b).flat_map(|i| x.row(i, &mut one).to_vec()).collect();
+                assert_eq!(
+                    x.rows(a..b, &mut buf),
+                    &want[..],
+                    "{} n={n} d={d} {a}..{b}",
+                    x.name()
+                );
+            }
+        }
+    }
+}

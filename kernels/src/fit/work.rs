@@ -95,6 +95,74 @@ impl Work {
     }
 }
 
+/// Rows per batch of [`row_pass`] (a multiple of the f32 layout's 16-row blocks).
+const ROW_BATCH: usize = 64;
+
+/// What [`row_pass`] takes from each row besides its label.
+#[derive(Clone, Copy)]
+pub(crate) struct RowWork<'a> {
+    /// Add the row into its cluster's sums (and count).
+    pub(crate) sums: bool,
+    /// One weight per row, if any.
+    pub(crate) weights: Option<&'a [f64]>,
+    /// Sum `w_i · dist2(x_i, c_{label_i})` against these centers.
+    pub(crate) inertia: Option<&'a Centers>,
+    /// Add `(x_t − means_t)²` into `part.dev`.
+    pub(crate) means: Option<&'a [f64]>,
+}
+
+/// One pass over rows `rows` (labelled `labels`) in row order, in batches of
+/// [`Layout::rows`]: the sums, the inertia and the squared deviations that `w` asks
+/// for, into `part`; returns the inertia (0 when not asked). Each is summed in row
+/// order, so the bits do not depend on the batches.
+pub(crate) fn row_pass<L: Layout>(
+    x: &L,
+    rows: Range<usize>,
+    labels: &[u32],
+    w: &RowWork<'_>,
+    part: &mut Partial,
+) -> f64 {
+    let d = x.d().max(1);
+    let mut buf = Vec::new();
+    let mut inertia = 0.0;
+    let mut s = rows.start;
+    while s < rows.end {
+        let e = (s + ROW_BATCH).min(rows.end);
+        let xs = x.rows(s..e, &mut buf);
+        for (q, row) in xs.chunks_exact(d).enumerate() {
+            let i = s + q;
+            let l = labels[i - rows.start] as usize;
+            if w.sums {
+                match w.weights {
+                    Some(ws) => part.add_weighted(l, row, ws[i]),
+                    None => part.add(l, row),
+                }
+            }
+            if let Some(c) = w.inertia {
+                let dd = dist2(row, c.row(l));
+                inertia += match w.weights {
+                    Some(ws) => ws[i] * dd,
+                    None => dd,
+                };
+            }
+            if let Some(m) = w.means {
+                add_deviations(row, m, &mut part.dev);
+            }
+        }
+        s = e;
+    }
+    inertia
+}
+
+/// `dev_t += (row_t − means_t)²`.
+#[inline(always)]
+fn add_deviations(row: &[f64], means: &[f64], dev: &mut [f64]) {
+    for ((a, v), m) in dev.iter_mut().zip(row).zip(means) {
+        let t = v - m;
+        *a += t * t;
+    }
+}
+
 /// Adds rows `rows` of `x`, labelled `labels`, to `part` in row order, each with its
 /// weight (1 without weights).
 pub(crate) fn accumulate_rows<L: Layout>(
@@ -104,24 +172,27 @@ pub(crate) fn accumulate_rows<L: Layout>(
     weights: Option<&[f64]>,
     part: &mut Partial,
 ) {
-    let mut buf = Vec::new();
-    for (i, &l) in rows.zip(labels) {
-        match weights {
-            Some(w) => part.add_weighted(l as usize, x.row(i, &mut buf), w[i]),
-            None => part.add(l as usize, x.row(i, &mut buf)),
-        }
-    }
+    let w = RowWork {
+        sums: true,
+        weights,
+        inertia: None,
+        means: None,
+    };
+    row_pass(x, rows, labels, &w, part);
 }
 
 /// Adds `(x_t − means_t)²` of rows `rows` to `dev`, row after row (the variance of
 /// [`absolute_tol`](super::absolute_tol), per chunk).
 pub(crate) fn deviations<L: Layout>(x: &L, rows: Range<usize>, means: &[f64], dev: &mut [f64]) {
+    let d = x.d().max(1);
     let mut buf = Vec::new();
-    for i in rows {
-        for ((a, v), m) in dev.iter_mut().zip(x.row(i, &mut buf)).zip(means) {
-            let t = v - m;
-            *a += t * t;
+    let mut s = rows.start;
+    while s < rows.end {
+        let e = (s + ROW_BATCH).min(rows.end);
+        for row in x.rows(s..e, &mut buf).chunks_exact(d) {
+            add_deviations(row, means, dev);
         }
+        s = e;
     }
 }
 
@@ -133,16 +204,13 @@ pub(crate) fn chunk_inertia<L: Layout>(
     centers: &Centers,
     weights: Option<&[f64]>,
 ) -> f64 {
-    let mut buf = Vec::new();
-    let mut s = 0.0;
-    for (i, &l) in rows.zip(labels) {
-        let dd = dist2(x.row(i, &mut buf), centers.row(l as usize));
-        s += match weights {
-            Some(w) => w[i] * dd,
-            None => dd,
-        };
-    }
-    s
+    let w = RowWork {
+        sums: false,
+        weights,
+        inertia: Some(centers),
+        means: None,
+    };
+    row_pass(x, rows, labels, &w, &mut Partial::new(0, 0))
 }
 
 /// One assignment pass over all rows: labels updated in place, sums merged in chunk
@@ -179,6 +247,7 @@ pub(crate) fn assign_all<L: Layout>(
         changed = counts.iter().map(|p| p.changed).sum();
     }
     let with_inertia = work.inertia;
+    let kernel_sums = x.sums_in_assign();
     let means = std::mem::take(&mut work.means);
     let with_dev = !means.is_empty();
     if with_dev {
@@ -198,25 +267,25 @@ pub(crate) fn assign_all<L: Layout>(
             |c, lab, part| {
                 let s = wave.start + c * CHUNK_ROWS;
                 let rows = s..s + lab.len();
-                match (labelled_first, weights) {
-                    (false, None) => x.assign(rows.clone(), centers, lab, part, accumulate),
-                    _ => {
-                        // Labels from the kernel (unless computed above), then the
-                        // sums over the chunk while it is still in cache, in row
-                        // order, each row with its weight.
-                        if !labelled_first {
-                            x.assign(rows.clone(), centers, lab, part, false);
-                        }
-                        if accumulate {
-                            accumulate_rows(x, rows.clone(), lab, weights, part);
-                        }
+                // The kernel adds the rows into the sums when it can (no weights, not
+                // labelled above, a layout whose kernel adds them fast); otherwise, and
+                // for the inertia and deviations, one pass over the chunk while it is
+                // still in cache, in row order.
+                let in_assign = accumulate && weights.is_none() && !labelled_first && kernel_sums;
+                if !labelled_first {
+                    x.assign(rows.clone(), centers, lab, part, in_assign);
+                }
+                let w = RowWork {
+                    sums: accumulate && !in_assign,
+                    weights,
+                    inertia: with_inertia.then_some(centers),
+                    means: with_dev.then_some(&means[..]),
+                };
+                if w.sums || w.inertia.is_some() || w.means.is_some() {
+                    let inertia = row_pass(x, rows, lab, &w, part);
+                    if with_inertia {
+                        part.inertia = inertia;
                     }
-                }
-                if with_dev {
-                    deviations(x, rows.clone(), &means, &mut part.dev);
-                }
-                if with_inertia {
-                    part.inertia = chunk_inertia(x, rows, lab, centers, weights);
                 }
             },
         );

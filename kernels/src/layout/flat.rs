@@ -220,6 +220,9 @@ impl Layout for Flat<'_> {
     fn row<'a>(&'a self, i: usize, _buf: &'a mut Vec<f64>) -> &'a [f64] {
         &self.x[i * self.d..(i + 1) * self.d]
     }
+    fn rows<'a>(&'a self, rows: Range<usize>, _buf: &'a mut Vec<f64>) -> &'a [f64] {
+        &self.x[rows.start * self.d..rows.end * self.d]
+    }
     fn assign(
         &self,
         rows: Range<usize>,

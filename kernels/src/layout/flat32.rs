@@ -86,6 +86,18 @@ impl Flat32 {
         Flat32 { n, d, data, kernel }
     }
 
+    /// Takes `n × d` values already in the blocked order (from the fit's
+    /// [scan](crate::scan) of its input, which writes them while it checks them).
+    pub(crate) fn from_blocked(data: Vec<f32>, n: usize, d: usize, kernel: KernelChoice) -> Self {
+        assert!(d > 0, "Flat32 needs at least one feature");
+        assert_eq!(
+            data.len(),
+            n.div_ceil(BLOCK) * BLOCK * d,
+            "Flat32: blocked length"
+        );
+        Flat32 { n, d, data, kernel }
+    }
+
     /// Bytes held (the blocked f32 data).
     pub fn bytes(&self) -> usize {
         self.data.len() * 4
@@ -140,9 +152,33 @@ impl Layout for Flat32 {
     }
     fn row<'a>(&'a self, i: usize, buf: &'a mut Vec<f64>) -> &'a [f64] {
         let base = (i / BLOCK) * BLOCK * self.d + i % BLOCK;
-        buf.clear();
-        buf.extend((0..self.d).map(|t| self.data[base + t * BLOCK] as f64));
+        buf.resize(self.d, 0.0);
+        for (o, &v) in buf.iter_mut().zip(self.data[base..].iter().step_by(BLOCK)) {
+            *o = v as f64;
+        }
         buf
+    }
+    fn rows<'a>(&'a self, rows: Range<usize>, buf: &'a mut Vec<f64>) -> &'a [f64] {
+        // A block at a time: each feature's lanes (contiguous) to their rows.
+        let d = self.d;
+        buf.resize(rows.len() * d, 0.0);
+        let mut i = rows.start;
+        while i < rows.end {
+            let (b, r0) = (i / BLOCK, i % BLOCK);
+            let r1 = BLOCK.min(r0 + rows.end - i);
+            let blk = &self.data[b * BLOCK * d..(b + 1) * BLOCK * d];
+            let out = &mut buf[(i - rows.start) * d..(i - rows.start + r1 - r0) * d];
+            for (r, o) in (r0..r1).zip(out.chunks_exact_mut(d)) {
+                for (o, col) in o.iter_mut().zip(blk.chunks_exact(BLOCK)) {
+                    *o = col[r] as f64;
+                }
+            }
+            i += r1 - r0;
+        }
+        buf
+    }
+    fn sums_in_assign(&self) -> bool {
+        false
     }
     fn assign(
         &self,

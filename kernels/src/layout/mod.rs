@@ -87,6 +87,26 @@ pub trait Layout: Sync {
     /// otherwise converted into `buf` (resized to `d`). Passing the same `buf` for every
     /// row of a loop allocates at most once.
     fn row<'a>(&'a self, i: usize, buf: &'a mut Vec<f64>) -> &'a [f64];
+    /// Rows `rows` in f64, one after the other (`rows.len() × d` values): the layout's
+    /// own storage when it holds them contiguous in f64 (`buf` untouched), otherwise
+    /// converted into `buf`. A batch of rows in one call lets a layout that stores
+    /// rows in blocks (the f32 layout) convert a block at a time instead of gathering
+    /// each row's values one by one.
+    fn rows<'a>(&'a self, rows: Range<usize>, buf: &'a mut Vec<f64>) -> &'a [f64] {
+        buf.clear();
+        let mut one = Vec::new();
+        for i in rows {
+            buf.extend_from_slice(self.row(i, &mut one));
+        }
+        buf
+    }
+    /// Whether [`Layout::assign`] adds the rows into the sums faster than a pass over
+    /// [`Layout::rows`] (true but for the f32 layout: its kernel would add them one
+    /// value at a time from its blocks, while [`Layout::rows`] converts a block at a
+    /// time, shared with the inertia of the same pass).
+    fn sums_in_assign(&self) -> bool {
+        true
+    }
     /// Assigns rows `rows` to their nearest center (writing `labels`, which holds the
     /// previous labels on entry) and, when `accumulate`, adds each point to `part`.
     fn assign(
@@ -202,6 +222,13 @@ impl<T: Layout + ?Sized> Layout for &T {
     #[inline]
     fn row<'a>(&'a self, i: usize, buf: &'a mut Vec<f64>) -> &'a [f64] {
         (**self).row(i, buf)
+    }
+    #[inline]
+    fn rows<'a>(&'a self, rows: Range<usize>, buf: &'a mut Vec<f64>) -> &'a [f64] {
+        (**self).rows(rows, buf)
+    }
+    fn sums_in_assign(&self) -> bool {
+        (**self).sums_in_assign()
     }
     fn assign(
         &self,
