@@ -265,8 +265,10 @@ impl<'a> Data<'a> {
 /// Wall seconds of the phases of one fit.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Timings {
-    /// Building the data layout (f32 conversion, row norms) and the tolerance; in a
-    /// sweep, paid once and reported with every k.
+    /// The scan of the input (value checks, row norms, column means, the f32
+    /// layout's copy) and building the layout; in a sweep, paid once and reported
+    /// with every k. (The tolerance's variances are summed in the first fit's first
+    /// pass, so they count in its `iter_s`.)
     pub prepare_s: f64,
     /// Seeding (summed over the `n_init` starts).
     pub init_s: f64,
