@@ -117,6 +117,22 @@ fn within<T: Value>(v: T, limit: f64) -> bool {
     v.into().abs() <= limit
 }
 
+/// Rows `x` (`d` values each, starting at a block boundary) rounded to f32 into the
+/// storage blocks of the f32 layout ([`crate::layout::Flat32`]: [`BLOCK`] rows a
+/// block, feature-major inside it) at the start of `out`; a last partial block's
+/// padding lanes are left as they are.
+#[inline(always)]
+pub(crate) fn write_blocks<T: Value>(x: &[T], d: usize, out: &mut [f32]) {
+    for (q, rows) in x.chunks(BLOCK * d).enumerate() {
+        let ob = &mut out[q * BLOCK * d..(q + 1) * BLOCK * d];
+        for (r, row) in rows.chunks_exact(d).enumerate() {
+            for (o, &v) in ob[r..].iter_mut().step_by(BLOCK).zip(row) {
+                *o = v.rounded() as f32;
+            }
+        }
+    }
+}
+
 /// The first index of `x` whose value fails `|v| ≤ limit`, if any: a branch-free
 /// test of the whole slice first (vectorized), the search only when it fails.
 #[inline]
@@ -142,15 +158,7 @@ fn scan_rows<T: Value>(
     for (b, blk) in x.chunks(sub).enumerate() {
         let at = base + b * sub;
         if let Some(out) = blocked.as_deref_mut() {
-            let out = &mut out[b * sub..];
-            for (q, rows) in blk.chunks(BLOCK * d).enumerate() {
-                let ob = &mut out[q * BLOCK * d..(q + 1) * BLOCK * d];
-                for (r, row) in rows.chunks_exact(d).enumerate() {
-                    for (o, &v) in ob[r..].iter_mut().step_by(BLOCK).zip(row) {
-                        *o = v.rounded() as f32;
-                    }
-                }
-            }
+            write_blocks(blk, d, &mut out[b * sub..]);
         }
         if let Some(i) = first_beyond(blk, wants.limit) {
             part.first_bad = Some(at + i);

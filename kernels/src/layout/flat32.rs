@@ -36,6 +36,7 @@ use crate::accum::{Centers, Partial};
 use crate::data::Matrix;
 use crate::kernel::f32::{Assign, Distances};
 use crate::kernel::{isa, KernelChoice};
+use crate::scan::{write_blocks, Value};
 use pulp::WithSimd;
 use std::ops::Range;
 
@@ -57,32 +58,21 @@ impl Flat32 {
     /// [`Flat32::from_matrix`] from `n × d` row-major values. Panics if
     /// `x.len() != n·d` or `d = 0`.
     pub fn from_slice(x: &[f64], n: usize, d: usize, kernel: KernelChoice) -> Self {
-        Flat32::blocked(x, n, d, kernel, |v| v as f32)
+        Flat32::blocked(x, n, d, kernel)
     }
 
     /// [`Flat32::from_slice`] from f32 values (no f64 copy in between; the values are
     /// the same as after a round trip through f64).
     pub fn from_f32_slice(x: &[f32], n: usize, d: usize, kernel: KernelChoice) -> Self {
-        Flat32::blocked(x, n, d, kernel, |v| v)
+        Flat32::blocked(x, n, d, kernel)
     }
 
-    /// `n × d` row-major values rounded by `to_f32` into blocks of [`BLOCK`] rows.
-    fn blocked<T: Copy>(
-        x: &[T],
-        n: usize,
-        d: usize,
-        kernel: KernelChoice,
-        to_f32: impl Fn(T) -> f32,
-    ) -> Self {
+    /// `n × d` row-major values rounded to f32 into blocks of [`BLOCK`] rows.
+    fn blocked<T: Value>(x: &[T], n: usize, d: usize, kernel: KernelChoice) -> Self {
         assert!(d > 0, "Flat32 needs at least one feature");
         assert_eq!(x.len(), n * d, "Flat32: shape does not match the values");
         let mut data = vec![0.0f32; n.div_ceil(BLOCK) * BLOCK * d];
-        for (i, row) in x.chunks_exact(d).enumerate() {
-            let base = (i / BLOCK) * BLOCK * d + i % BLOCK;
-            for (t, v) in row.iter().enumerate() {
-                data[base + t * BLOCK] = to_f32(*v);
-            }
-        }
+        write_blocks(x, d, &mut data);
         Flat32 { n, d, data, kernel }
     }
 
